@@ -1,0 +1,214 @@
+/*
+ * backplane/runtime.h — the host-facing C API of the Backplane core library
+ * (libbackplane). Host applications use this (or the C++ layer in
+ * backplane/backplane.hpp); plugins never do.
+ *
+ * Every function returns a bp_status (or a value with a documented "invalid"
+ * sentinel) and never throws. After a non-OK status,
+ * bp_last_error_message() on the same thread returns a readable message
+ * naming the plugin and call that produced it.
+ *
+ * Threading: all functions are thread-safe. A runtime may be used from any
+ * thread, and from several at once; tensors may be shared between threads
+ * as long as one thread does not destroy a tensor another is using.
+ */
+#ifndef BACKPLANE_RUNTIME_H
+#define BACKPLANE_RUNTIME_H
+
+#include "backplane/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define BP_API __declspec(dllexport)
+#else
+#define BP_API __attribute__((visibility("default")))
+#endif
+
+typedef struct bp_runtime_s* bp_runtime_t; /* a loaded, selected backend */
+typedef struct bp_tensor_s* bp_tensor_t;   /* an owning tensor on the runtime's device */
+
+/* ---- versions and errors ------------------------------------------------ */
+
+/* The core's ABI version (BP_ABI_VERSION_MAJOR/MINOR it was built with). */
+BP_API void bp_abi_version(uint32_t* major, uint32_t* minor);
+/* The library's release version string, e.g. "0.1.0". */
+BP_API const char* bp_version_string(void);
+/* Message of the last failed call on this thread ("" if none). Valid until
+ * the next failing call on this thread. */
+BP_API const char* bp_last_error_message(void);
+/* Status of the last failed call on this thread (BP_OK if none). */
+BP_API bp_status bp_last_error_status(void);
+/* Stable names: "invalid_argument", "not_found" (cause), "ready" (state), "CONV2D_FWD"... */
+BP_API const char* bp_status_name(bp_status status);
+BP_API const char* bp_cause_name(bp_cause cause);
+BP_API const char* bp_state_name(bp_plugin_state state);
+BP_API const char* bp_op_kind_name(bp_op_kind kind);
+/* One-line remedy for a cause code (generic; plugins may give a better one). */
+BP_API const char* bp_cause_remedy(bp_cause cause);
+
+/* ---- events and policy ---------------------------------------------------- */
+
+typedef int32_t bp_fallback_policy;
+enum {
+  BP_FALLBACK_DEFAULT = -1, /* BACKPLANE_FALLBACK, else WARN */
+  BP_FALLBACK_ALLOW = 0,    /* fall back; record it; print nothing */
+  BP_FALLBACK_WARN = 1,     /* fall back; print one line per fallback to stderr */
+  BP_FALLBACK_ERROR = 2     /* refuse: runtime creation / the op fails with the report */
+};
+
+typedef int32_t bp_event_kind;
+enum {
+  BP_EVENT_BACKEND_FALLBACK = 0, /* the preferred backend could not serve; another was selected */
+  BP_EVENT_OP_FALLBACK = 1,      /* one op kind ran on the CPU fallback (first time per kind/reason) */
+  BP_EVENT_RUNTIME_FAILURE = 2   /* an op failed on the selected backend after selection */
+};
+
+/* Where in loading a plugin failed. */
+typedef int32_t bp_stage;
+enum {
+  BP_STAGE_DISCOVER = 0,
+  BP_STAGE_LOAD = 1,
+  BP_STAGE_ABI = 2,
+  BP_STAGE_PROBE = 3,
+  BP_STAGE_INIT = 4,
+  BP_STAGE_EXECUTE = 5,
+  BP_STAGE_POLICY = 6
+};
+
+typedef struct bp_event {
+  uint32_t struct_size;
+  bp_event_kind kind;
+  const char* plugin;    /* the plugin that could not serve */
+  const char* selected;  /* what runs instead ("" if nothing) */
+  bp_stage stage;
+  bp_cause cause;
+  bp_op_kind op;         /* OP_FALLBACK / RUNTIME_FAILURE: the op kind */
+  const char* message;   /* why, in words */
+  const char* remedy;    /* what to do */
+} bp_event;
+
+/* Called synchronously on the thread that caused the event; strings valid
+ * only during the call. Must not call back into the same runtime. */
+typedef void (*bp_event_callback)(void* user_data, const bp_event* event);
+
+/* ---- runtime ---------------------------------------------------------------- */
+
+typedef struct bp_runtime_options {
+  uint32_t struct_size;
+  /* Folders or plugin files searched first (origin "host_api"). */
+  const char* const* plugin_paths;
+  uint32_t num_plugin_paths;
+  /* Ordered comma-separated preference, e.g. "cudnn,openblas-cpu"; NULL =>
+   * BACKPLANE_BACKEND, else by priority (GPU first). Only listed plugins are
+   * candidates when given. */
+  const char* backends;
+  /* Comma-separated plugin names never to load (added to BACKPLANE_DISABLE). */
+  const char* disable;
+  bp_fallback_policy fallback;
+  /* 0 => ignore every BACKPLANE_* variable (hermetic host apps, tests). */
+  int32_t use_environment;
+  /* Per-op fallback to the CPU plugin for ops the backend declines (default 1). */
+  int32_t op_fallback;
+  /* Receives fallback events, including those raised during creation. */
+  bp_event_callback on_event;
+  void* user_data;
+  /* Fault-injection spec (same syntax as BACKPLANE_FAULT), added to the env's. */
+  const char* fault;
+  /* Skip the build-tree and install plugin folders (only explicit paths). */
+  int32_t explicit_paths_only;
+} bp_runtime_options;
+
+/* Fill defaults: struct_size set, fallback DEFAULT, use_environment 1, op_fallback 1. */
+BP_API void bp_runtime_options_init(bp_runtime_options* options);
+
+/* Discover, load, probe and select a backend. On BP_FALLBACK_ERROR with a
+ * fallback, or when nothing is usable, fails with BP_ERR_UNAVAILABLE /
+ * BP_ERR_POLICY and the message holds the full report. options may be NULL. */
+BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime);
+/* Destroys the runtime. Tensors of this runtime must be destroyed first
+ * (remaining ones are freed and reported as leaked at BP_LOG_WARN). */
+BP_API void bp_runtime_destroy(bp_runtime_t runtime);
+
+/* Name of the selected backend ("" if none). Valid for the runtime's life. */
+BP_API const char* bp_runtime_backend(bp_runtime_t runtime);
+/* Properties of the selected device. */
+BP_API bp_status bp_runtime_device_props(bp_runtime_t runtime, bp_device_props* props);
+/* Wait for all queued work on the runtime's device. */
+BP_API bp_status bp_runtime_synchronize(bp_runtime_t runtime);
+
+typedef struct bp_plugin_info {
+  uint32_t struct_size;
+  const char* name;       /* plugin name, or the file name if it never loaded */
+  const char* path;       /* file */
+  const char* version;
+  bp_plugin_state state;
+  bp_cause cause;
+  bp_stage stage;         /* where it failed (if it did) */
+  const char* message;
+  const char* remedy;
+  int32_t priority;
+  bp_device_kind device_kind;
+  uint32_t device_count;
+  int32_t selected;       /* 1 for the selected backend */
+  uint32_t abi_major, abi_minor;
+} bp_plugin_info;
+
+/* Every candidate the discovery saw, in decision order. Strings valid for the runtime's life. */
+BP_API uint32_t bp_runtime_plugin_count(bp_runtime_t runtime);
+BP_API bp_status bp_runtime_plugin_info(bp_runtime_t runtime, uint32_t index, bp_plugin_info* info);
+
+/* Fallback events recorded so far (backend and op fallbacks). */
+BP_API uint32_t bp_runtime_event_count(bp_runtime_t runtime);
+BP_API bp_status bp_runtime_event(bp_runtime_t runtime, uint32_t index, bp_event* event);
+
+/* The full structured report (discovery, per-plugin probe and dependency
+ * reports, environment, selection, events, placement) as JSON with a
+ * "schema_version". Writes at most size bytes including the NUL; *needed
+ * gets the full size. buffer may be NULL to query the size. */
+BP_API bp_status bp_runtime_report_json(bp_runtime_t runtime, char* buffer, uint64_t size, uint64_t* needed);
+
+typedef struct bp_placement_stats {
+  uint32_t struct_size;
+  uint32_t reserved_;
+  uint64_t ops_on_backend;  /* ops executed by the selected backend */
+  uint64_t ops_on_fallback; /* ops executed by the CPU fallback plugin */
+  uint64_t bytes_moved;     /* bytes copied to/from the fallback */
+} bp_placement_stats;
+BP_API bp_status bp_runtime_placement(bp_runtime_t runtime, bp_placement_stats* stats);
+
+/* ---- tensors ---------------------------------------------------------------- */
+
+/* Allocate a compact tensor on the runtime's device (contents undefined). */
+BP_API bp_status bp_tensor_create(bp_runtime_t runtime, bp_dtype dtype, int32_t ndim, const int64_t* shape,
+                                  bp_tensor_t* tensor);
+/* NULL is a no-op. */
+BP_API void bp_tensor_destroy(bp_tensor_t tensor);
+/* Copy host memory in/out; bytes must equal the tensor's size. Synchronous. */
+BP_API bp_status bp_tensor_write(bp_tensor_t tensor, const void* src, uint64_t bytes);
+BP_API bp_status bp_tensor_read(bp_tensor_t tensor, void* dst, uint64_t bytes);
+/* The DLTensor-compatible view (valid while the tensor lives); NULL for an invalid handle. */
+BP_API const bp_tensor* bp_tensor_view(bp_tensor_t tensor);
+/* Size in bytes; 0 for an invalid handle. */
+BP_API uint64_t bp_tensor_nbytes(bp_tensor_t tensor);
+
+/* ---- ops -------------------------------------------------------------------- */
+
+/* Validate, place and run one op. Tensors must belong to `runtime`.
+ * If the backend declines the op and op_fallback is on, it runs on the CPU
+ * plugin (tensors are moved and moved back), an event is raised once per
+ * op kind, and placement counters are updated. */
+BP_API bp_status bp_op_run(bp_runtime_t runtime, bp_op_kind kind, const void* attrs, const bp_tensor_t* inputs,
+                           uint32_t num_inputs, const bp_tensor_t* outputs, uint32_t num_outputs);
+/* Ask the selected backend whether it runs this op itself (BP_OK) or not
+ * (BP_ERR_UNSUPPORTED, reason written). Does not execute. */
+BP_API bp_status bp_op_supported(bp_runtime_t runtime, bp_op_kind kind, const void* attrs,
+                                 const bp_tensor_t* inputs, uint32_t num_inputs, const bp_tensor_t* outputs,
+                                 uint32_t num_outputs, char* reason, uint64_t reason_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BACKPLANE_RUNTIME_H */

@@ -1,0 +1,105 @@
+// backplane/sdk/plugin.hpp — header-only helpers for plugin authors.
+//
+// Compiled INTO the plugin; nothing here crosses the ABI. It gives:
+//   - bp::sdk::failure: an exception carrying a bp_status, thrown inside the plugin;
+//   - bp::sdk::guard(): runs a lambda, turns every exception into a status plus
+//     host->set_error() message, so no exception ever leaves the plugin;
+//   - bp::sdk::host(): the host table the core handed us at the entry symbol;
+//   - bp::sdk::log()/fail() helpers with printf-free formatting.
+#pragma once
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "backplane/abi.h"
+
+namespace bp::sdk {
+
+// Thrown inside a plugin to return `status` with `message` at the edge.
+class failure : public std::exception {
+ public:
+  failure(bp_status status, std::string message) : status_(status), message_(std::move(message)) {}
+  bp_status status() const noexcept { return status_; }
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  bp_status status_;
+  std::string message_;
+};
+
+[[noreturn]] inline void fail(bp_status status, std::string message) { throw failure(status, std::move(message)); }
+
+// The host table for this plugin, stored by the entry symbol (one per loaded library).
+namespace detail {
+inline const bp_host_api*& host_storage() {
+  static const bp_host_api* host = nullptr;
+  return host;
+}
+}  // namespace detail
+
+inline void set_host(const bp_host_api* host) { detail::host_storage() = host; }
+inline const bp_host_api* host() { return detail::host_storage(); }
+
+// True when the host table has member `m` (a newer core may have more, an older fewer).
+#define BP_SDK_HOST_HAS(h, m) ((h) != nullptr && BP_HAS_MEMBER(bp_host_api, m, (h)->struct_size) && (h)->m != nullptr)
+
+inline void log(bp_log_level level, const std::string& message) {
+  const bp_host_api* h = host();
+  if (BP_SDK_HOST_HAS(h, log)) h->log(h->host_context, level, message.c_str());
+}
+
+inline void report_error(bp_status status, const char* message) {
+  const bp_host_api* h = host();
+  if (BP_SDK_HOST_HAS(h, set_error)) h->set_error(h->host_context, status, message);
+}
+
+// Setting lookup through the host (BACKPLANE_<NAME> or host override); "" when unset.
+inline std::string option(const char* name) {
+  const bp_host_api* h = host();
+  if (!BP_SDK_HOST_HAS(h, get_option)) return {};
+  const char* v = h->get_option(h->host_context, name);
+  return v ? std::string(v) : std::string();
+}
+
+// Runs fn() (returning void or bp_status); converts every exception into a status + message.
+template <typename Fn>
+bp_status guard(const char* call, Fn&& fn) noexcept {
+  try {
+    if constexpr (std::is_same_v<decltype(fn()), void>) {
+      fn();
+      return BP_OK;
+    } else {
+      return fn();
+    }
+  } catch (const failure& f) {
+    report_error(f.status(), f.what());
+    return f.status();
+  } catch (const std::bad_alloc&) {
+    std::string m = std::string(call) + ": host memory allocation failed";
+    report_error(BP_ERR_OUT_OF_MEMORY, m.c_str());
+    return BP_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    std::string m = std::string(call) + ": unexpected exception: " + e.what();
+    report_error(BP_ERR_INTERNAL, m.c_str());
+    return BP_ERR_INTERNAL;
+  } catch (...) {
+    std::string m = std::string(call) + ": unexpected non-standard exception";
+    report_error(BP_ERR_INTERNAL, m.c_str());
+    return BP_ERR_INTERNAL;
+  }
+}
+
+// Copy `text` into a caller's fixed buffer (always NUL-terminated when size > 0).
+inline void copy_string(char* dst, uint64_t size, const std::string& text) {
+  if (!dst || size == 0) return;
+  size_t n = text.size() < size - 1 ? text.size() : static_cast<size_t>(size - 1);
+  std::memcpy(dst, text.data(), n);
+  dst[n] = '\0';
+}
+
+}  // namespace bp::sdk
