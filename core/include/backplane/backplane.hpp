@@ -70,6 +70,10 @@ class tensor {
     return n;
   }
   uint64_t nbytes() const { return bp_tensor_nbytes(handle_); }
+  // Same data, new shape (element count unchanged).
+  void reshape(const std::vector<int64_t>& shape) {
+    check(bp_tensor_reshape(handle_, static_cast<int32_t>(shape.size()), shape.data()));
+  }
 
   template <typename T>
   void write(const std::vector<T>& host) {

@@ -193,6 +193,9 @@ BP_API bp_status bp_tensor_read(bp_tensor_t tensor, void* dst, uint64_t bytes);
 BP_API const bp_tensor* bp_tensor_view(bp_tensor_t tensor);
 /* Size in bytes; 0 for an invalid handle. */
 BP_API uint64_t bp_tensor_nbytes(bp_tensor_t tensor);
+/* Change the shape in place without moving data (e.g. Flatten); the element
+ * count must stay the same. */
+BP_API bp_status bp_tensor_reshape(bp_tensor_t tensor, int32_t ndim, const int64_t* shape);
 
 /* ---- ops -------------------------------------------------------------------- */
 
