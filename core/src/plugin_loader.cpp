@@ -1,0 +1,343 @@
+// plugin_loader.cpp — load, ABI check, probe and init of one plugin file.
+#include "plugin_loader.hpp"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "errors.hpp"
+#include "log.hpp"
+
+namespace bp::core {
+
+namespace {
+std::string safe(const char* s) { return s ? std::string(s) : std::string(); }
+
+// Why a file that dlopen refused cannot be a plugin: not ELF, wrong machine, truncated...
+bp_cause classify_load_failure(const std::string& path, const std::string& dlerror_text) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char ident[EI_NIDENT + 4] = {0};
+  in.read(reinterpret_cast<char*>(ident), sizeof ident);
+  if (in.gcount() < static_cast<std::streamsize>(sizeof ident) || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+    return BP_CAUSE_NOT_A_PLUGIN;
+  uint16_t machine = static_cast<uint16_t>(ident[EI_NIDENT + 2] | (ident[EI_NIDENT + 3] << 8));
+#if defined(__x86_64__)
+  if (ident[EI_CLASS] != ELFCLASS64 || machine != EM_X86_64) return BP_CAUSE_WRONG_ARCH;
+#elif defined(__aarch64__)
+  if (ident[EI_CLASS] != ELFCLASS64 || machine != EM_AARCH64) return BP_CAUSE_WRONG_ARCH;
+#endif
+  if (dlerror_text.find("cannot open shared object file") != std::string::npos &&
+      dlerror_text.find(path) == std::string::npos)
+    return BP_CAUSE_MISSING_DEPENDENCY;
+  if (dlerror_text.find("undefined symbol") != std::string::npos) return BP_CAUSE_SYMBOL_MISSING;
+  return BP_CAUSE_NOT_A_PLUGIN;
+}
+}  // namespace
+
+loaded_plugin::loaded_plugin(const config& cfg, plugin_record* record) : cfg_(cfg), record_(record) {
+  host_.struct_size = sizeof(bp_host_api);
+  host_.abi_major = BP_ABI_VERSION_MAJOR;
+  host_.abi_minor = BP_ABI_VERSION_MINOR;
+  host_.negotiated_minor = BP_ABI_VERSION_MINOR;
+  host_.host_context = this;
+  host_.log = &host_log;
+  host_.set_error = &host_set_error;
+  host_.report_probe = &host_report_probe;
+  host_.report_dependency = &host_report_dependency;
+  host_.get_option = &host_get_option;
+}
+
+loaded_plugin::~loaded_plugin() {
+  if (context_ && api_.shutdown) api_.shutdown(context_);
+  context_ = nullptr;
+  // library_ unloads in its destructor (dlclose refcounted by the dynamic linker).
+}
+
+bool loaded_plugin::fail_stage(bp_stage stage, bp_plugin_state state, bp_cause cause, std::string message) {
+  record_->stage = stage;
+  record_->state = state;
+  record_->cause = cause;
+  record_->message = std::move(message);
+  if (record_->remedy.empty()) record_->remedy = bp_cause_remedy(cause);
+  log_message(BP_LOG_INFO, "loader", record_->name + ": " + stage_name(stage) + ": " + record_->message);
+  return false;
+}
+
+std::string loaded_plugin::take_error(const char* call, bp_status status) const {
+  plugin_error& e = thread_plugin_error();
+  std::string msg = "[" + record_->name + "] " + call + ": ";
+  msg += e.message.empty() ? std::string("returned ") + bp_status_name(status) + " without a message" : e.message;
+  e = plugin_error{};
+  return msg;
+}
+
+bool loaded_plugin::load(const std::string& path) {
+  record_->path = path;
+  record_->stage = BP_STAGE_LOAD;
+  if (cfg_.find_fault(record_->name, "load_fail"))
+    return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN,
+                      "load failure injected by BACKPLANE_FAULT (" + cfg_.find_fault(record_->name, "load_fail")->text + ")");
+  boost::dll::fs::error_code ec;
+  // RTLD_LOCAL: a plugin's symbols never leak into the host or other plugins.
+  library_.load(boost::dll::fs::path(path), ec, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+  if (ec) {
+    const char* err = dlerror();  // Boost.DLL discards it; ask again for the precise text
+    std::string text = err ? err : ec.message();
+    if (!err) {
+      void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (h) dlclose(h);
+      else if (const char* e2 = dlerror()) text = e2;
+    }
+    bp_cause cause = classify_load_failure(path, text);
+    return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, cause, "cannot load " + path + ": " + text);
+  }
+  if (!library_.has(BP_PLUGIN_ENTRY_SYMBOL))
+    return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN,
+                      path + " is a shared library but exports no '" BP_PLUGIN_ENTRY_SYMBOL "' symbol: not a Backplane plugin");
+  auto entry = library_.get<const bp_plugin_api*(const bp_host_api*)>(BP_PLUGIN_ENTRY_SYMBOL);
+  thread_plugin_error() = plugin_error{};
+  const bp_plugin_api* table = nullptr;
+  try {
+    table = entry(&host_);
+  } catch (...) {
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_PLUGIN_ERROR,
+                      "entry symbol threw a C++ exception across the C ABI (the plugin must catch at its edge)");
+  }
+  if (!table) {
+    plugin_error& e = thread_plugin_error();
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH,
+                      "entry symbol returned no function table" + (e.message.empty() ? std::string() : ": " + e.message));
+  }
+  uint32_t major = table->abi_major;
+  if (const fault_clause* f = cfg_.find_fault(record_->name, "abi_major")) {
+    major = static_cast<uint32_t>(std::stoul(f->arg));
+    record_->fault_injected = true;
+  }
+  record_->abi_major = major;
+  record_->abi_minor = table->abi_minor;
+  if (major != BP_ABI_VERSION_MAJOR)
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH,
+                      "plugin ABI " + std::to_string(major) + "." + std::to_string(table->abi_minor) +
+                          " is incompatible with this core's ABI " + std::to_string(BP_ABI_VERSION_MAJOR) + "." +
+                          std::to_string(BP_ABI_VERSION_MINOR) + " (major versions must match)" +
+                          (record_->fault_injected ? " [injected by BACKPLANE_FAULT]" : ""));
+  // Members up to `op_execute` are v1.0's required set; a table smaller than that is malformed.
+  const size_t v10_size = offsetof(bp_plugin_api, op_execute) + sizeof(api_.op_execute);
+  if (table->struct_size < offsetof(bp_plugin_api, device_kind) + sizeof(api_.device_kind))
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH,
+                      "plugin table struct_size " + std::to_string(table->struct_size) + " is too small to be a bp_plugin_api");
+  // Copy what both sides know; newer members of a newer plugin are ignored, older plugins read as NULL.
+  std::memcpy(&api_, table, std::min<size_t>(table->struct_size, sizeof api_));
+  record_->negotiated_minor = std::min<uint32_t>(table->abi_minor, BP_ABI_VERSION_MINOR);
+  host_.negotiated_minor = record_->negotiated_minor;
+  if (api_.name && api_.name[0]) record_->name = api_.name;
+  record_->version = safe(api_.version);
+  record_->description = safe(api_.description);
+  record_->priority = api_.priority;
+  record_->device_kind = api_.device_kind;
+  std::string missing;
+  if (table->struct_size < v10_size) missing = "(table ends before op_execute)";
+  const struct { const void* fn; const char* name; } required[] = {
+      {reinterpret_cast<const void*>(api_.probe), "probe"},
+      {reinterpret_cast<const void*>(api_.init), "init"},
+      {reinterpret_cast<const void*>(api_.shutdown), "shutdown"},
+      {reinterpret_cast<const void*>(api_.device_count), "device_count"},
+      {reinterpret_cast<const void*>(api_.device_props), "device_props"},
+      {reinterpret_cast<const void*>(api_.mem_alloc), "mem_alloc"},
+      {reinterpret_cast<const void*>(api_.mem_free), "mem_free"},
+      {reinterpret_cast<const void*>(api_.mem_copy), "mem_copy"},
+      {reinterpret_cast<const void*>(api_.stream_synchronize), "stream_synchronize"},
+      {reinterpret_cast<const void*>(api_.op_supports), "op_supports"},
+      {reinterpret_cast<const void*>(api_.op_execute), "op_execute"}};
+  for (auto& r : required)
+    if (!r.fn) missing += std::string(missing.empty() ? "" : ", ") + r.name;
+  if (!missing.empty())
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH,
+                      "plugin table lacks required members: " + missing);
+  if (!api_.name || !api_.name[0])
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "plugin table has no name");
+  return true;
+}
+
+void loaded_plugin::apply_probe_faults() {
+  const std::string& n = record_->name;
+  if (const fault_clause* f = cfg_.find_fault(n, "crash_in_probe")) {
+    log_message(BP_LOG_WARN, "loader", n + ": crashing in probe as asked by BACKPLANE_FAULT (" + f->text + ")");
+    std::raise(SIGSEGV);
+  }
+  if (const fault_clause* f = cfg_.find_fault(n, "abort_in_probe")) {
+    log_message(BP_LOG_WARN, "loader", n + ": aborting in probe as asked by BACKPLANE_FAULT (" + f->text + ")");
+    std::abort();
+  }
+  if (const fault_clause* f = cfg_.find_fault(n, "hang_in_probe")) {
+    log_message(BP_LOG_WARN, "loader", n + ": hanging in probe as asked by BACKPLANE_FAULT (" + f->text + ")");
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+bool loaded_plugin::probe() {
+  record_->stage = BP_STAGE_PROBE;
+  apply_probe_faults();
+  probe_reported_ = false;
+  thread_plugin_error() = plugin_error{};
+  bp_status s = BP_ERR_INTERNAL;
+  try {
+    s = api_.probe(&host_);
+  } catch (...) {
+    return fail_stage(BP_STAGE_PROBE, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR,
+                      "probe threw a C++ exception across the C ABI");
+  }
+  if (s != BP_OK)
+    return fail_stage(BP_STAGE_PROBE, BP_STATE_UNAVAILABLE, BP_CAUSE_PLUGIN_ERROR, take_error("probe", s));
+  if (!probe_reported_) {
+    // A plugin that reports nothing but returns OK is taken as ready.
+    record_->state = BP_STATE_READY;
+  }
+  if (const fault_clause* f = cfg_.find_fault(record_->name, "no_device")) {
+    if (record_->state == BP_STATE_READY) {
+      record_->fault_injected = true;
+      record_->device_count = 0;
+      return fail_stage(BP_STAGE_PROBE, BP_STATE_NO_DEVICE, BP_CAUSE_NO_DEVICE,
+                        "no usable device [injected by BACKPLANE_FAULT " + f->text + "]");
+    }
+  }
+  if (record_->state != BP_STATE_READY) {
+    record_->stage = BP_STAGE_PROBE;
+    if (record_->cause == BP_CAUSE_NONE)
+      record_->cause = record_->state == BP_STATE_NO_DEVICE ? BP_CAUSE_NO_DEVICE : BP_CAUSE_INIT_FAILED;
+    if (record_->remedy.empty()) record_->remedy = bp_cause_remedy(record_->cause);
+    return false;
+  }
+  return true;
+}
+
+bool loaded_plugin::init() {
+  record_->stage = BP_STAGE_INIT;
+  const std::string& n = record_->name;
+  thread_plugin_error() = plugin_error{};
+  void* ctx = nullptr;
+  bp_status s = BP_ERR_INTERNAL;
+  try {
+    s = api_.init(&host_, &ctx);
+  } catch (...) {
+    return fail_stage(BP_STAGE_INIT, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR, "init threw a C++ exception across the C ABI");
+  }
+  if (s != BP_OK) {
+    bp_cause cause = s == BP_ERR_OUT_OF_MEMORY ? BP_CAUSE_OUT_OF_MEMORY : BP_CAUSE_INIT_FAILED;
+    if (record_->cause != BP_CAUSE_NONE && record_->state != BP_STATE_READY) cause = record_->cause;
+    return fail_stage(BP_STAGE_INIT, BP_STATE_INIT_FAILED, cause, take_error("init", s));
+  }
+  context_ = ctx;
+  // Plugins that ignore the generic init faults still rehearse them: the core fails them here.
+  for (const char* fault : {"init_fail", "oom_at_init"}) {
+    if (const fault_clause* f = cfg_.find_fault(n, fault)) {
+      if (api_.shutdown) api_.shutdown(context_);
+      context_ = nullptr;
+      record_->fault_injected = true;
+      bool oom = std::string(fault) == "oom_at_init";
+      return fail_stage(BP_STAGE_INIT, BP_STATE_INIT_FAILED, oom ? BP_CAUSE_OUT_OF_MEMORY : BP_CAUSE_INIT_FAILED,
+                        std::string(oom ? "out of memory during init" : "init failed") + " [injected by BACKPLANE_FAULT " + f->text + "]");
+    }
+  }
+  uint32_t count = 0;
+  s = api_.device_count(context_, &count);
+  if (s != BP_OK || count == 0) {
+    std::string why = s != BP_OK ? take_error("device_count", s) : "plugin initialised but reports 0 devices";
+    api_.shutdown(context_);
+    context_ = nullptr;
+    return fail_stage(BP_STAGE_INIT, s != BP_OK ? BP_STATE_INIT_FAILED : BP_STATE_NO_DEVICE,
+                      s != BP_OK ? BP_CAUSE_INIT_FAILED : BP_CAUSE_NO_DEVICE, why);
+  }
+  record_->device_count = count;
+  record_->devices.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    bp_device_props props{};
+    props.struct_size = sizeof props;
+    if (api_.device_props(context_, i, &props) == BP_OK) {
+      props.name[sizeof props.name - 1] = '\0';
+      props.capability[sizeof props.capability - 1] = '\0';
+      record_->devices.push_back(props);
+    } else {
+      thread_plugin_error() = plugin_error{};
+    }
+  }
+  record_->state = BP_STATE_READY;
+  record_->cause = BP_CAUSE_NONE;
+  return true;
+}
+
+// ---- host table callbacks --------------------------------------------------
+
+void loaded_plugin::host_log(void* ctx, bp_log_level level, const char* message) {
+  auto* self = static_cast<loaded_plugin*>(ctx);
+  if (!self || !message) return;
+  log_message(level, "plugin", self->record_->name + ": " + message);
+}
+
+void loaded_plugin::host_set_error(void*, bp_status status, const char* message) {
+  plugin_error& e = thread_plugin_error();
+  e.status = status;
+  e.message = message ? message : "";
+}
+
+void loaded_plugin::host_report_probe(void* ctx, const bp_probe_result* result) {
+  auto* self = static_cast<loaded_plugin*>(ctx);
+  if (!self || !result || result->struct_size < offsetof(bp_probe_result, device_count) + sizeof(uint32_t)) return;
+  plugin_record& r = *self->record_;
+  self->probe_reported_ = true;
+  r.state = result->state;
+  r.cause = result->cause;
+  r.device_count = result->device_count;
+  if (BP_HAS_MEMBER(bp_probe_result, message, result->struct_size)) r.message = safe(result->message);
+  if (BP_HAS_MEMBER(bp_probe_result, remedy, result->struct_size)) r.remedy = safe(result->remedy);
+  if (r.state != BP_STATE_READY && r.remedy.empty()) r.remedy = bp_cause_remedy(r.cause);
+}
+
+void loaded_plugin::host_report_dependency(void* ctx, const bp_dependency_report* dep) {
+  auto* self = static_cast<loaded_plugin*>(ctx);
+  if (!self || !dep || dep->struct_size < offsetof(bp_dependency_report, required)) return;
+  dependency_record d;
+  d.cause = dep->cause;
+  d.name = safe(dep->name);
+  d.soname = safe(dep->soname);
+  d.loaded_path = safe(dep->loaded_path);
+  d.version_found = safe(dep->version_found);
+  d.version_required = safe(dep->version_required);
+  d.rule = safe(dep->rule);
+  d.message = safe(dep->message);
+  d.remedy = safe(dep->remedy);
+  if (BP_HAS_MEMBER(bp_dependency_report, required, dep->struct_size)) d.required = dep->required != 0;
+  for (uint32_t i = 0; dep->searched && i < dep->num_searched && i < 256; ++i) {
+    const bp_search_entry& s = dep->searched[i];
+    d.searched.push_back({s.origin, safe(s.directory), safe(s.result)});
+  }
+  self->record_->dependencies.push_back(std::move(d));
+}
+
+const char* loaded_plugin::host_get_option(void* ctx, const char* name) {
+  auto* self = static_cast<loaded_plugin*>(ctx);
+  if (!self || !name) return nullptr;
+  std::string key = name, value;
+  if (key == "fault") {
+    value = self->cfg_.fault_text_for(self->record_->name);
+  } else if (self->cfg_.use_environment) {
+    const char* v = std::getenv(("BACKPLANE_" + key).c_str());
+    if (v) value = v;
+  }
+  if (value.empty()) return nullptr;
+  std::lock_guard<std::mutex> lock(self->options_mutex_);
+  auto it = self->options_.find(key);
+  if (it != self->options_.end() && *it->second == value) return it->second->c_str();
+  // Every value ever returned stays alive for the plugin's lifetime (deque keeps addresses).
+  self->option_store_.push_back(value);
+  self->options_[key] = &self->option_store_.back();
+  return self->option_store_.back().c_str();
+}
+
+}  // namespace bp::core

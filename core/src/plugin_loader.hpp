@@ -1,0 +1,63 @@
+// plugin_loader.hpp — one loaded plugin: the library (Boost.DLL), the host
+// table we hand it, the table it returns (copied into a full-size, zeroed
+// struct so members an older plugin lacks read as NULL), and its context.
+#pragma once
+
+#include <boost/dll/shared_library.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config.hpp"
+#include "records.hpp"
+
+namespace bp::core {
+
+class loaded_plugin {
+ public:
+  loaded_plugin(const config& cfg, plugin_record* record);
+  ~loaded_plugin();
+  loaded_plugin(const loaded_plugin&) = delete;
+  loaded_plugin& operator=(const loaded_plugin&) = delete;
+
+  // Stages; each fills the record (state, cause, stage, message) and returns false on failure.
+  bool load(const std::string& path);
+  bool probe();
+  bool init();
+
+  const bp_plugin_api& api() const { return api_; }
+  void* context() const { return context_; }
+  const std::string& name() const { return record_->name; }
+  plugin_record& record() { return *record_; }
+  bool initialised() const { return context_ != nullptr; }
+  // The plugin's own message for the call that just failed on this thread,
+  // prefixed with the plugin and call names.
+  std::string take_error(const char* call, bp_status status) const;
+
+  // Host-table callbacks (static trampolines; host_context is `this`).
+  static void host_log(void* ctx, bp_log_level level, const char* message);
+  static void host_set_error(void* ctx, bp_status status, const char* message);
+  static void host_report_probe(void* ctx, const bp_probe_result* result);
+  static void host_report_dependency(void* ctx, const bp_dependency_report* dep);
+  static const char* host_get_option(void* ctx, const char* name);
+
+ private:
+  bool fail_stage(bp_stage stage, bp_plugin_state state, bp_cause cause, std::string message);
+  void apply_probe_faults();
+
+  const config& cfg_;
+  plugin_record* record_;
+  boost::dll::shared_library library_;
+  bp_host_api host_{};
+  bp_plugin_api api_{};
+  void* context_ = nullptr;
+  bool probe_reported_ = false;
+  std::mutex options_mutex_;
+  std::deque<std::string> option_store_;              // strings handed to get_option live here
+  std::map<std::string, const std::string*> options_;  // latest value per key
+};
+
+}  // namespace bp::core

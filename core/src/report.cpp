@@ -1,0 +1,142 @@
+// report.cpp — the runtime's structured report as JSON (schema_version 1,
+// documented in docs/operations.md). Everything comes from the records.
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+#include "backplane/version.h"
+#include "runtime.hpp"
+
+extern char** environ;
+
+namespace bp::core {
+namespace {
+using json = nlohmann::ordered_json;
+
+const char* policy_name(bp_fallback_policy p) {
+  switch (p) {
+    case BP_FALLBACK_ALLOW: return "allow";
+    case BP_FALLBACK_ERROR: return "error";
+    default: return "warn";
+  }
+}
+
+json device_json(const bp_device_props& d) {
+  return json{{"name", d.name},
+              {"kind", device_kind_name(d.kind)},
+              {"capability", d.capability},
+              {"memory_total", d.memory_total},
+              {"memory_free", d.memory_free},
+              {"compute_capability", d.compute_major ? std::to_string(d.compute_major) + "." + std::to_string(d.compute_minor) : ""},
+              {"driver_version", d.driver_version},
+              {"runtime_version", d.runtime_version},
+              {"threads", d.threads}};
+}
+
+json plugin_json(const plugin_record& r) {
+  json deps = json::array();
+  for (const dependency_record& d : r.dependencies) {
+    json searched = json::array();
+    for (const search_record& s : d.searched)
+      searched.push_back({{"directory", s.directory}, {"origin", origin_name(s.origin)}, {"result", s.result}});
+    deps.push_back({{"name", d.name},
+                    {"soname", d.soname},
+                    {"required", d.required},
+                    {"cause", bp_cause_name(d.cause)},
+                    {"loaded_path", d.loaded_path},
+                    {"version_found", d.version_found},
+                    {"version_required", d.version_required},
+                    {"rule", d.rule},
+                    {"message", d.message},
+                    {"remedy", d.remedy},
+                    {"searched", searched}});
+  }
+  json devices = json::array();
+  for (const bp_device_props& d : r.devices) devices.push_back(device_json(d));
+  return json{{"name", r.name},
+              {"path", r.path},
+              {"version", r.version},
+              {"description", r.description},
+              {"state", bp_state_name(r.state)},
+              {"stage", stage_name(r.stage)},
+              {"cause", bp_cause_name(r.cause)},
+              {"message", r.message},
+              {"remedy", r.remedy},
+              {"priority", r.priority},
+              {"device_kind", device_kind_name(r.device_kind)},
+              {"device_count", r.device_count},
+              {"selected", r.selected},
+              {"fault_injected", r.fault_injected},
+              {"abi", {{"major", r.abi_major}, {"minor", r.abi_minor}, {"negotiated_minor", r.negotiated_minor}}},
+              {"devices", devices},
+              {"dependencies", deps}};
+}
+}  // namespace
+
+std::string report_json(bp_runtime_s& rt) {
+  const config& c = rt.cfg;
+  json j;
+  j["schema_version"] = 1;
+  j["backplane_version"] = BACKPLANE_VERSION_STRING;
+  j["abi"] = {{"major", BP_ABI_VERSION_MAJOR}, {"minor", BP_ABI_VERSION_MINOR}};
+  json faults = json::array();
+  for (auto& f : c.faults) faults.push_back(f.text);
+  j["policy"] = {{"backends", c.backends},
+                 {"backends_origin", c.backends_origin},
+                 {"fallback", policy_name(c.fallback)},
+                 {"fallback_origin", c.fallback_origin},
+                 {"disabled", c.disabled},
+                 {"op_fallback", c.op_fallback},
+                 {"use_environment", c.use_environment},
+                 {"allow_unsafe_plugins", c.allow_unsafe},
+                 {"allowlist", c.allowlist_file},
+                 {"faults", faults}};
+  json envj = json::object();
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    std::string k = kv.substr(0, eq);
+    if (k.rfind("BACKPLANE_", 0) == 0 || k == "LD_LIBRARY_PATH" || k == "CUDA_VISIBLE_DEVICES" || k == "LD_PRELOAD" ||
+        k == "CUDA_PATH" || k == "CUDA_HOME")
+      envj[k] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+  }
+  j["environment"] = envj;
+  json paths = json::array(), cands = json::array();
+  for (auto& p : rt.discovery.search_paths)
+    paths.push_back({{"path", p.path}, {"origin", p.origin}, {"exists", p.exists}, {"note", p.note}});
+  for (auto& cnd : rt.discovery.candidates) cands.push_back({{"path", cnd.path}, {"decision", cnd.decision}, {"reason", cnd.reason}});
+  j["discovery"] = {{"search_paths", paths}, {"candidates", cands}};
+  json plugins = json::array();
+  for (auto& r : rt.records) plugins.push_back(plugin_json(*r));
+  j["plugins"] = plugins;
+  j["preferred"] = rt.preferred;
+  if (rt.active) {
+    const plugin_record& a = rt.active->record();
+    j["selected"] = {{"backend", a.name}, {"device", a.devices.empty() ? json(nullptr) : device_json(a.devices[0])}};
+  } else {
+    j["selected"] = nullptr;
+  }
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  json events = json::array();
+  for (auto& e : rt.events)
+    events.push_back({{"kind", event_kind_name(e.kind)},
+                      {"plugin", e.plugin},
+                      {"selected", e.selected},
+                      {"stage", stage_name(e.stage)},
+                      {"cause", bp_cause_name(e.cause)},
+                      {"op", e.op ? bp_op_kind_name(e.op) : ""},
+                      {"message", e.message},
+                      {"remedy", e.remedy}});
+  j["events"] = events;
+  uint64_t on_b = 0, on_f = 0;
+  json by_op = json::object();
+  for (auto& [kind, p] : rt.placement) {
+    on_b += p.on_backend, on_f += p.on_fallback;
+    by_op[bp_op_kind_name(kind)] = {{"on_backend", p.on_backend}, {"on_fallback", p.on_fallback}, {"fallback_reason", p.fallback_reason}};
+  }
+  j["placement"] = {{"ops_on_backend", on_b}, {"ops_on_fallback", on_f}, {"bytes_moved", rt.bytes_moved}, {"by_op", by_op}};
+  j["verdict"] = !rt.active ? "nothing_usable" : (rt.active->name() == rt.preferred ? "ready" : "fell_back");
+  return j.dump(2);
+}
+
+}  // namespace bp::core

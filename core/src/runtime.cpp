@@ -1,0 +1,429 @@
+// runtime.cpp — runtime creation: discovery, load, probe, selection by
+// preference, the fallback policy and its events, and the query API.
+#include "runtime.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "backplane/version.h"
+#include "errors.hpp"
+#include "log.hpp"
+
+using namespace bp::core;
+
+namespace bp::core {
+namespace {
+std::mutex g_registry_mutex;
+std::unordered_set<bp_runtime_t>& live_runtimes() {
+  static std::unordered_set<bp_runtime_t> set;
+  return set;
+}
+std::unordered_set<bp_tensor_t>& live_tensors() {
+  static std::unordered_set<bp_tensor_t> set;
+  return set;
+}
+// "Visible once": the same fallback (plugin, cause, selected) is printed once per process.
+std::mutex g_printed_mutex;
+std::set<std::string> g_printed;
+}  // namespace
+
+bool runtime_is_live(bp_runtime_t rt) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  return rt && live_runtimes().count(rt) && rt->magic == bp_runtime_s::live_magic;
+}
+bool tensor_is_live(bp_tensor_t t) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  return t && live_tensors().count(t) && t->magic == bp_tensor_s::live_magic;
+}
+void register_tensor(bp_tensor_t t) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  live_tensors().insert(t);
+}
+void unregister_tensor(bp_tensor_t t) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  live_tensors().erase(t);
+}
+
+std::string human_summary(const bp_runtime_s& rt) {
+  std::string s;
+  for (auto& r : rt.records) {
+    s += "\n  - " + r->name + " (" + r->path + "): " + bp_state_name(r->state);
+    if (r->state != BP_STATE_READY || !r->selected) {
+      if (r->cause != BP_CAUSE_NONE)
+        s += std::string(" [") + bp_cause_name(r->cause) + " at " + stage_name(r->stage) + "]";
+      if (!r->message.empty()) s += ": " + r->message;
+      if (!r->remedy.empty()) s += "\n      fix: " + r->remedy;
+    }
+    if (r->selected) s += " (selected)";
+  }
+  if (rt.records.empty()) {
+    s += "\n  (no plugin files found; searched:";
+    for (auto& p : rt.discovery.search_paths) s += " " + p.path + " [" + p.origin + (p.exists ? "" : ", missing") + "]";
+    s += ")";
+  }
+  return s;
+}
+
+}  // namespace bp::core
+
+bp_runtime_s::~bp_runtime_s() {
+  // Tensors the host forgot: free them while their plugin is still loaded.
+  for (bp_tensor_s* t : tensors) {
+    log_message(BP_LOG_WARN, "loader", "runtime destroyed with a live tensor (" + std::to_string(t->nbytes) + " bytes); freeing it");
+    if (t->owner && t->data) t->owner->api().mem_free(t->owner->context(), 0, t->data);
+    unregister_tensor(t);
+    t->magic = 0;
+    delete t;
+  }
+  tensors.clear();
+  active = fallback = nullptr;
+  plugins.clear();  // shutdown + unload, in load order
+  magic = 0;
+}
+
+void bp_runtime_s::raise_event(event_record e) {
+  bool print = cfg.fallback == BP_FALLBACK_WARN;
+  if (print) {
+    std::string key = std::to_string(e.kind) + "|" + e.plugin + "|" + std::to_string(e.cause) + "|" + e.selected + "|" +
+                      std::to_string(e.op);
+    std::lock_guard<std::mutex> lock(g_printed_mutex);
+    print = g_printed.insert(key).second;
+  }
+  if (print) {
+    std::string line;
+    if (e.kind == BP_EVENT_BACKEND_FALLBACK)
+      line = "backend '" + e.plugin + "' cannot serve (" + bp_cause_name(e.cause) + " at " + stage_name(e.stage) +
+             "): " + e.message + ". Using '" + e.selected + "' instead.";
+    else if (e.kind == BP_EVENT_OP_FALLBACK)
+      line = std::string("op ") + bp_op_kind_name(e.op) + " is not supported by '" + e.plugin + "' (" + e.message +
+             "); running it on '" + e.selected + "' (tensors are copied each time).";
+    else
+      line = std::string("op ") + bp_op_kind_name(e.op) + " failed on '" + e.plugin + "' (" + e.message + "); retried on '" +
+             e.selected + "'.";
+    if (!e.remedy.empty()) line += " Fix: " + e.remedy + ".";
+    line += " Set BACKPLANE_FALLBACK=error to make this fatal; run `backplane doctor` for the full report.";
+    std::fprintf(stderr, "backplane: warning: %s\n", line.c_str());
+  }
+  events.push_back(e);
+  if (cfg.on_event) {
+    bp_event ev{};
+    ev.struct_size = sizeof ev;
+    ev.kind = e.kind;
+    ev.plugin = e.plugin.c_str();
+    ev.selected = e.selected.c_str();
+    ev.stage = e.stage;
+    ev.cause = e.cause;
+    ev.op = e.op;
+    ev.message = e.message.c_str();
+    ev.remedy = e.remedy.c_str();
+    cfg.on_event(cfg.user_data, &ev);
+  }
+}
+
+loaded_plugin* bp_runtime_s::fallback_plugin() {
+  if (fallback_tried) return fallback;
+  fallback_tried = true;
+  std::vector<loaded_plugin*> cpus;
+  for (auto& p : plugins)
+    if (p.get() != active && p->record().device_kind == BP_DEVICE_KIND_CPU &&
+        (p->record().state == BP_STATE_READY))
+      cpus.push_back(p.get());
+  std::stable_sort(cpus.begin(), cpus.end(), [](loaded_plugin* a, loaded_plugin* b) {
+    return a->record().priority > b->record().priority;
+  });
+  for (loaded_plugin* p : cpus) {
+    if (p->initialised() || p->init()) return fallback = p;
+  }
+  return nullptr;
+}
+
+namespace {
+
+bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
+  auto rt = std::make_unique<bp_runtime_s>();
+  if (bp_status s = load_config(options, &rt->cfg); s != BP_OK) return s;
+  const config& cfg = rt->cfg;
+  rt->discovery = discover(cfg);
+  for (auto& refused : rt->discovery.refused) rt->records.push_back(std::make_unique<plugin_record>(refused));
+
+  // Load and probe every accepted file, so the report is complete.
+  std::set<std::string> names;
+  for (const std::string& file : rt->discovery.to_load) {
+    auto rec = std::make_unique<plugin_record>();
+    rec->name = plugin_name_from_file(file);
+    if (rec->name.empty()) rec->name = file.substr(file.find_last_of('/') + 1);
+    auto plugin = std::make_unique<loaded_plugin>(cfg, rec.get());
+    bool ok = plugin->load(file);
+    if (ok && cfg.is_disabled(rec->name)) {
+      rec->state = BP_STATE_DISABLED;
+      rec->cause = BP_CAUSE_DISABLED;
+      rec->stage = BP_STAGE_DISCOVER;
+      rec->message = "plugin '" + rec->name + "' is disabled";
+      rec->remedy = bp_cause_remedy(BP_CAUSE_DISABLED);
+      ok = false;
+    }
+    if (ok && !names.insert(rec->name).second) {
+      rec->state = BP_STATE_REFUSED;
+      rec->cause = BP_CAUSE_DUPLICATE;
+      rec->message = "another file already provides plugin '" + rec->name + "' (first one found wins)";
+      rec->remedy = bp_cause_remedy(BP_CAUSE_DUPLICATE);
+      ok = false;
+    }
+    if (ok) {
+      log_message(BP_LOG_INFO, "loader", "loaded " + rec->name + " " + rec->version + " from " + file);
+      plugin->probe();
+      rt->plugins.push_back(std::move(plugin));
+    }
+    rt->records.push_back(std::move(rec));
+  }
+
+  // Candidates in preference order.
+  std::vector<plugin_record*> order;
+  if (!cfg.backends.empty()) {
+    for (const std::string& want : cfg.backends) {
+      plugin_record* found = nullptr;
+      for (auto& r : rt->records)
+        if (r->name == want && (r->state != BP_STATE_REFUSED || r->cause != BP_CAUSE_DUPLICATE)) {
+          found = r.get();
+          break;
+        }
+      if (!found) {
+        auto rec = std::make_unique<plugin_record>();
+        rec->name = want;
+        rec->state = BP_STATE_LOAD_FAILED;
+        rec->cause = BP_CAUSE_NOT_FOUND;
+        rec->stage = BP_STAGE_DISCOVER;
+        std::string where;
+        for (auto& p : rt->discovery.search_paths) where += (where.empty() ? "" : ", ") + p.path;
+        rec->message = "no plugin named '" + want + "' (file libbackplane-" + want + ".so) was found in: " +
+                       (where.empty() ? std::string("(no search paths)") : where);
+        rec->remedy = "install the plugin, or add its folder to BACKPLANE_PLUGIN_PATH; `backplane doctor` lists what was found";
+        found = rec.get();
+        rt->records.push_back(std::move(rec));
+      }
+      order.push_back(found);
+    }
+  } else {
+    for (auto& r : rt->records)
+      if (r->cause != BP_CAUSE_DUPLICATE) order.push_back(r.get());
+    std::stable_sort(order.begin(), order.end(), [](plugin_record* a, plugin_record* b) {
+      // GPU before CPU, then by priority; failures keep their place so the preferred one is known.
+      if (a->device_kind != b->device_kind) return a->device_kind == BP_DEVICE_KIND_GPU;
+      return a->priority > b->priority;
+    });
+  }
+
+  std::vector<plugin_record*> failed;
+  for (plugin_record* rec : order) {
+    if (rt->preferred.empty()) rt->preferred = rec->name;
+    loaded_plugin* plugin = nullptr;
+    for (auto& p : rt->plugins)
+      if (&p->record() == rec) plugin = p.get();
+    if (plugin && rec->state == BP_STATE_READY && plugin->init()) {
+      rt->active = plugin;
+      rec->selected = true;
+      break;
+    }
+    failed.push_back(rec);
+  }
+
+  if (!rt->active) {
+    std::string msg = "no usable backend";
+    if (!cfg.backends.empty()) {
+      msg += " among " + cfg.backends_origin + " list '";
+      for (size_t i = 0; i < cfg.backends.size(); ++i) msg += (i ? "," : "") + cfg.backends[i];
+      msg += "'";
+    }
+    msg += ":" + human_summary(*rt);
+    return fail(BP_ERR_UNAVAILABLE, msg);
+  }
+
+  for (plugin_record* rec : failed) {
+    event_record e;
+    e.kind = BP_EVENT_BACKEND_FALLBACK;
+    e.plugin = rec->name;
+    e.selected = rt->active->name();
+    e.stage = rec->stage;
+    e.cause = rec->cause;
+    e.message = rec->message;
+    e.remedy = rec->remedy;
+    if (cfg.fallback == BP_FALLBACK_ERROR) {
+      rt->events.push_back(e);
+      std::string msg = "BACKPLANE_FALLBACK=error (" + cfg.fallback_origin + "): preferred backend '" + rt->preferred +
+                        "' cannot serve and falling back to '" + rt->active->name() + "' is forbidden." + human_summary(*rt);
+      if (cfg.on_event) {
+        bp_event ev{};
+        ev.struct_size = sizeof ev;
+        ev.kind = e.kind, ev.plugin = e.plugin.c_str(), ev.selected = "", ev.stage = BP_STAGE_POLICY;
+        ev.cause = e.cause, ev.op = BP_OP_INVALID, ev.message = e.message.c_str(), ev.remedy = e.remedy.c_str();
+        cfg.on_event(cfg.user_data, &ev);
+      }
+      return fail(BP_ERR_POLICY, msg);
+    }
+    rt->raise_event(e);
+  }
+  log_message(BP_LOG_INFO, "loader", "selected backend '" + rt->active->name() + "'");
+
+  bp_runtime_t handle = rt.release();
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    live_runtimes().insert(handle);
+  }
+  *out = handle;
+  return BP_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+BP_API void bp_abi_version(uint32_t* major, uint32_t* minor) {
+  if (major) *major = BP_ABI_VERSION_MAJOR;
+  if (minor) *minor = BP_ABI_VERSION_MINOR;
+}
+
+BP_API const char* bp_version_string(void) { return BACKPLANE_VERSION_STRING; }
+
+BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime) {
+  if (!runtime) return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_create: runtime (out) is NULL");
+  *runtime = nullptr;
+  try {
+    return create_runtime(options, runtime);
+  } catch (const std::bad_alloc&) {
+    return fail(BP_ERR_OUT_OF_MEMORY, "bp_runtime_create: out of host memory");
+  } catch (const std::exception& e) {
+    return fail(BP_ERR_INTERNAL, std::string("bp_runtime_create: ") + e.what());
+  }
+}
+
+BP_API void bp_runtime_destroy(bp_runtime_t runtime) {
+  if (!runtime) return;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    if (!live_runtimes().erase(runtime)) {
+      log_message(BP_LOG_ERROR, "loader", "bp_runtime_destroy: not a live runtime (double destroy?); ignored");
+      return;
+    }
+  }
+  delete runtime;
+}
+
+BP_API const char* bp_runtime_backend(bp_runtime_t rt) {
+  if (!runtime_is_live(rt) || !rt->active) return "";
+  return rt->active->name().c_str();
+}
+
+BP_API bp_status bp_runtime_device_props(bp_runtime_t rt, bp_device_props* props) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_device_props");
+  if (!props) return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_device_props: props is NULL");
+  if (props->struct_size < offsetof(bp_device_props, name))
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_device_props: props->struct_size not set");
+  const auto& devs = rt->active->record().devices;
+  if (devs.empty()) return fail(BP_ERR_NOT_FOUND, "bp_runtime_device_props: the selected backend reported no device properties");
+  uint32_t size = props->struct_size;
+  std::memcpy(props, &devs[0], std::min<size_t>(size, sizeof(bp_device_props)));
+  props->struct_size = size;
+  return BP_OK;
+}
+
+BP_API bp_status bp_runtime_synchronize(bp_runtime_t rt) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_synchronize");
+  loaded_plugin* p = rt->active;
+  bp_status s = p->api().stream_synchronize(p->context(), 0, nullptr);
+  return s == BP_OK ? BP_OK : fail(s, p->take_error("stream_synchronize", s));
+}
+
+BP_API uint32_t bp_runtime_plugin_count(bp_runtime_t rt) {
+  return runtime_is_live(rt) ? static_cast<uint32_t>(rt->records.size()) : 0;
+}
+
+BP_API bp_status bp_runtime_plugin_info(bp_runtime_t rt, uint32_t index, bp_plugin_info* info) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_plugin_info");
+  if (!info || info->struct_size < offsetof(bp_plugin_info, name))
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_plugin_info: info is NULL or its struct_size is not set");
+  if (index >= rt->records.size())
+    return fail(BP_ERR_NOT_FOUND, "bp_runtime_plugin_info: index " + std::to_string(index) + " >= plugin count " +
+                                      std::to_string(rt->records.size()));
+  const plugin_record& r = *rt->records[index];
+  bp_plugin_info v{};
+  v.struct_size = info->struct_size;
+  v.name = r.name.c_str();
+  v.path = r.path.c_str();
+  v.version = r.version.c_str();
+  v.state = r.state;
+  v.cause = r.cause;
+  v.stage = r.stage;
+  v.message = r.message.c_str();
+  v.remedy = r.remedy.c_str();
+  v.priority = r.priority;
+  v.device_kind = r.device_kind;
+  v.device_count = r.device_count;
+  v.selected = r.selected ? 1 : 0;
+  v.abi_major = r.abi_major;
+  v.abi_minor = r.abi_minor;
+  std::memcpy(info, &v, std::min<size_t>(info->struct_size, sizeof v));
+  return BP_OK;
+}
+
+BP_API uint32_t bp_runtime_event_count(bp_runtime_t rt) {
+  if (!runtime_is_live(rt)) return 0;
+  std::lock_guard<std::mutex> lock(rt->mutex);
+  return static_cast<uint32_t>(rt->events.size());
+}
+
+BP_API bp_status bp_runtime_event(bp_runtime_t rt, uint32_t index, bp_event* event) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_event");
+  if (!event || event->struct_size < offsetof(bp_event, kind))
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_event: event is NULL or its struct_size is not set");
+  std::lock_guard<std::mutex> lock(rt->mutex);
+  if (index >= rt->events.size())
+    return fail(BP_ERR_NOT_FOUND, "bp_runtime_event: index " + std::to_string(index) + " >= event count " +
+                                      std::to_string(rt->events.size()));
+  const event_record& e = rt->events[index];  // events are never removed: strings stay valid
+  bp_event v{};
+  v.struct_size = event->struct_size;
+  v.kind = e.kind;
+  v.plugin = e.plugin.c_str();
+  v.selected = e.selected.c_str();
+  v.stage = e.stage;
+  v.cause = e.cause;
+  v.op = e.op;
+  v.message = e.message.c_str();
+  v.remedy = e.remedy.c_str();
+  std::memcpy(event, &v, std::min<size_t>(event->struct_size, sizeof v));
+  return BP_OK;
+}
+
+BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t size, uint64_t* needed) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_report_json");
+  std::string text;
+  try {
+    text = report_json(*rt);
+  } catch (const std::exception& e) {
+    return fail(BP_ERR_INTERNAL, std::string("bp_runtime_report_json: ") + e.what());
+  }
+  if (needed) *needed = text.size() + 1;
+  if (!buffer) return BP_OK;
+  if (size < text.size() + 1)
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_report_json: buffer of " + std::to_string(size) +
+                                             " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
+  std::memcpy(buffer, text.c_str(), text.size() + 1);
+  return BP_OK;
+}
+
+BP_API bp_status bp_runtime_placement(bp_runtime_t rt, bp_placement_stats* stats) {
+  BP_CHECK_RUNTIME(rt, "bp_runtime_placement");
+  if (!stats || stats->struct_size < offsetof(bp_placement_stats, ops_on_backend))
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_placement: stats is NULL or its struct_size is not set");
+  std::lock_guard<std::mutex> lock(rt->mutex);
+  bp_placement_stats v{};
+  v.struct_size = stats->struct_size;
+  for (auto& [kind, p] : rt->placement) v.ops_on_backend += p.on_backend, v.ops_on_fallback += p.on_fallback;
+  v.bytes_moved = rt->bytes_moved;
+  std::memcpy(stats, &v, std::min<size_t>(stats->struct_size, sizeof v));
+  return BP_OK;
+}
+
+}  // extern "C"
