@@ -1,0 +1,388 @@
+// openblas-cpu: the CPU backend of Backplane. Entry symbol, function table,
+// probe/init, device properties, host memory, trivial streams and op dispatch.
+//
+// Execution is synchronous on the calling thread (helped by the plugin's own
+// worker pool), so streams are only ordering tokens and synchronize is a
+// no-op. OpenBLAS is forced to one thread at init: its own splitting of the
+// small, tall-skinny GEMMs of a CNN is erratic, so the plugin parallelises
+// across images / row blocks itself and calls single-threaded sgemm.
+#include <cblas.h>
+#include <dlfcn.h>
+#include <sys/sysinfo.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "activation.hpp"
+#include "backplane/sdk/op_check.hpp"
+#include "backplane/sdk/plugin.hpp"
+#include "bias.hpp"
+#include "common.hpp"
+#include "conv.hpp"
+#include "elementwise.hpp"
+#include "gemm.hpp"
+#include "optimizer.hpp"
+#include "pool.hpp"
+#include "reduce.hpp"
+#include "softmax_loss.hpp"
+
+namespace bp::openblas_cpu {
+namespace {
+
+using bp::sdk::fail;
+using bp::sdk::guard;
+
+constexpr const char* kPluginName = "openblas-cpu";
+constexpr const char* kPluginVersion = "0.1.0";
+constexpr const char* kOpenBlasSoname = "libopenblas.so.0";
+
+struct plugin_context {
+  int threads = 1;
+};
+
+// ---- machine description -------------------------------------------------------
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        size_t start = line.find_first_not_of(" \t", colon + 1);
+        return start == std::string::npos ? std::string() : line.substr(start);
+      }
+    }
+  }
+  return "unknown CPU";
+}
+
+// The ISA extensions that matter to the kernels we call, in a fixed order.
+std::string cpu_isa_flags() {
+  static const char* const interesting[] = {"sse4_2",     "avx",         "avx2",         "fma",
+                                            "f16c",       "avx512f",     "avx512bw",     "avx512vl",
+                                            "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile"};
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::set<std::string> present;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      std::istringstream words(line.substr(line.find(':') + 1));
+      std::string w;
+      while (words >> w) present.insert(w);
+      break;
+    }
+  }
+  std::string out;
+  for (const char* f : interesting)
+    if (present.count(f)) out += (out.empty() ? "" : " ") + std::string(f);
+  return out;
+}
+
+std::string openblas_config() {
+  const char* c = openblas_get_config();
+  return c ? std::string(c) : std::string();
+}
+
+// "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." -> "0.3.21"
+std::string openblas_version(const std::string& config) {
+  std::istringstream words(config);
+  std::string first, second;
+  words >> first >> second;
+  return first == "OpenBLAS" ? second : std::string();
+}
+
+std::string openblas_loaded_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &info) && info.dli_fname) {
+    char resolved[4096];
+    if (realpath(info.dli_fname, resolved)) return resolved;
+    return info.dli_fname;
+  }
+  return {};
+}
+
+// ---- table members ---------------------------------------------------------------
+
+bp_status probe(const bp_host_api* host) {
+  return guard("openblas-cpu probe", [&] {
+    if (host) bp::sdk::set_host(host);
+    const std::string config = openblas_config();
+    const std::string version = openblas_version(config);
+    const std::string path = openblas_loaded_path();
+    const std::string message = "linked; core: " + std::string(openblas_get_corename()) + "; config: " + config;
+    if (BP_SDK_HOST_HAS(host, report_dependency)) {
+      bp_dependency_report dep{};
+      dep.struct_size = sizeof(dep);
+      dep.cause = BP_CAUSE_NONE;
+      dep.name = "OpenBLAS";
+      dep.soname = kOpenBlasSoname;
+      dep.loaded_path = path.c_str();
+      dep.version_found = version.c_str();
+      dep.version_required = "any 0.3.x with the CBLAS interface";
+      dep.rule = "linked at build time (DT_NEEDED); the dynamic linker resolves it when the plugin loads";
+      dep.message = message.c_str();
+      dep.remedy = "";
+      dep.required = 1;
+      host->report_dependency(host->host_context, &dep);
+    }
+    const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads()) +
+                                " threads, OpenBLAS " + (version.empty() ? "(unknown version)" : version);
+    if (BP_SDK_HOST_HAS(host, report_probe)) {
+      bp_probe_result r{};
+      r.struct_size = sizeof(r);
+      r.state = BP_STATE_READY;
+      r.cause = BP_CAUSE_NONE;
+      r.device_count = 1;
+      r.message = verdict.c_str();
+      r.remedy = "";
+      host->report_probe(host->host_context, &r);
+    }
+  });
+}
+
+bp_status init(const bp_host_api* host, void** context) {
+  return guard("openblas-cpu init", [&] {
+    if (!context) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu init: context is NULL");
+    if (host) bp::sdk::set_host(host);
+    auto* ctx = new plugin_context;
+    ctx->threads = configured_threads();
+    openblas_set_num_threads(1);
+    create_pool(ctx->threads);
+    bp::sdk::log(BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
+                                  " worker threads, OpenBLAS single-threaded (" + openblas_config() + ")");
+    *context = ctx;
+  });
+}
+
+void shutdown(void* context) {
+  guard("openblas-cpu shutdown", [&] {
+    if (!context) return;
+    destroy_pool();
+    delete static_cast<plugin_context*>(context);
+  });
+}
+
+void check_device(uint32_t device, const char* call) {
+  if (device != 0)
+    fail(BP_ERR_NOT_FOUND, std::string("openblas-cpu ") + call + ": device " + std::to_string(device) +
+                               " does not exist (this plugin has device 0 only)");
+}
+
+bp_status device_count(void*, uint32_t* count) {
+  return guard("openblas-cpu device_count", [&] {
+    if (!count) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_count: count is NULL");
+    *count = 1;
+  });
+}
+
+bp_status device_props(void* context, uint32_t index, bp_device_props* props) {
+  return guard("openblas-cpu device_props", [&] {
+    check_device(index, "device_props");
+    if (!props) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_props: props is NULL");
+    if (props->struct_size < sizeof(uint32_t) + sizeof(bp_device_kind))
+      fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_props: props->struct_size " +
+                                        std::to_string(props->struct_size) + " is too small");
+    // Fill a full local copy, then hand back only what the caller's struct holds.
+    bp_device_props p{};
+    p.struct_size = props->struct_size < sizeof(p) ? props->struct_size : uint32_t(sizeof(p));
+    p.kind = BP_DEVICE_KIND_CPU;
+    p.device = bp_device{BP_DEVICE_CPU, 0};
+    const int threads = context ? static_cast<plugin_context*>(context)->threads : configured_threads();
+    bp::sdk::copy_string(p.name, sizeof(p.name), cpu_model_name() + " (" + std::to_string(threads) + " threads)");
+    bp::sdk::copy_string(p.capability, sizeof(p.capability), cpu_isa_flags());
+    struct sysinfo si{};
+    if (sysinfo(&si) == 0) {
+      p.memory_total = uint64_t(si.totalram) * si.mem_unit;
+      p.memory_free = uint64_t(si.freeram) * si.mem_unit;
+    }
+    p.threads = threads;
+    std::memcpy(props, &p, p.struct_size);
+  });
+}
+
+bp_status mem_alloc(void*, uint32_t device, uint64_t bytes, void** ptr) {
+  return guard("openblas-cpu mem_alloc", [&] {
+    check_device(device, "mem_alloc");
+    if (!ptr) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_alloc: ptr is NULL");
+    *ptr = nullptr;
+    // aligned_alloc needs a multiple of the alignment; 0 bytes still gets a unique block.
+    if (bytes > UINT64_MAX - 64) fail(BP_ERR_OUT_OF_MEMORY, "openblas-cpu mem_alloc: " + std::to_string(bytes) + " bytes is too large");
+    const uint64_t rounded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
+    void* p = rounded > SIZE_MAX ? nullptr : std::aligned_alloc(64, size_t(rounded));
+    if (!p)
+      fail(BP_ERR_OUT_OF_MEMORY, "openblas-cpu mem_alloc: could not allocate " + std::to_string(bytes) +
+                                     " bytes of host memory");
+    *ptr = p;
+  });
+}
+
+bp_status mem_free(void*, uint32_t device, void* ptr) {
+  return guard("openblas-cpu mem_free", [&] {
+    check_device(device, "mem_free");
+    std::free(ptr);
+  });
+}
+
+bp_status mem_copy(void*, uint32_t device, bp_stream_t, void* dst, const void* src, uint64_t bytes,
+                   bp_memcpy_kind kind) {
+  return guard("openblas-cpu mem_copy", [&] {
+    check_device(device, "mem_copy");
+    if (kind != BP_MEMCPY_HOST_TO_DEVICE && kind != BP_MEMCPY_DEVICE_TO_HOST && kind != BP_MEMCPY_DEVICE_TO_DEVICE)
+      fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_copy: unknown copy kind " + std::to_string(kind));
+    if (bytes == 0) return;
+    if (!dst || !src) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_copy: NULL pointer with " + std::to_string(bytes) + " bytes");
+    std::memmove(dst, src, size_t(bytes));
+  });
+}
+
+// Streams are ordering tokens only: every op completes before op_execute returns.
+bp_stream_t dummy_stream() {
+  static char token;
+  return reinterpret_cast<bp_stream_t>(&token);
+}
+
+bp_status stream_create(void*, uint32_t device, bp_stream_t* stream) {
+  return guard("openblas-cpu stream_create", [&] {
+    check_device(device, "stream_create");
+    if (!stream) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu stream_create: stream is NULL");
+    *stream = dummy_stream();
+  });
+}
+
+bp_status stream_destroy(void*, uint32_t device, bp_stream_t) {
+  return guard("openblas-cpu stream_destroy", [&] { check_device(device, "stream_destroy"); });
+}
+
+bp_status stream_synchronize(void*, uint32_t device, bp_stream_t) {
+  return guard("openblas-cpu stream_synchronize", [&] { check_device(device, "stream_synchronize"); });
+}
+
+// Limits of this backend beyond the shared validator. Returns BP_OK or
+// BP_ERR_UNSUPPORTED with `why` filled.
+bp_status backend_limits(const bp_op_desc& op, std::string* why) {
+  for (int side = 0; side < 2; ++side) {
+    const bp_tensor* ts = side == 0 ? op.inputs : op.outputs;
+    const uint32_t count = side == 0 ? op.num_inputs : op.num_outputs;
+    for (uint32_t i = 0; i < count; ++i) {
+      const int32_t type = ts[i].device.device_type;
+      if (type != BP_DEVICE_CPU && type != BP_DEVICE_CUDA_HOST) {
+        *why = bp::sdk::tensor_label(op.kind, side == 0, i) + ": memory on device type " + std::to_string(type) +
+               " is not host memory (openblas-cpu reads tensors directly)";
+        return BP_ERR_UNSUPPORTED;
+      }
+    }
+  }
+  switch (op.kind) {
+    case BP_OP_CONV2D_FWD:
+    case BP_OP_CONV2D_BWD_DATA:
+    case BP_OP_CONV2D_BWD_FILTER:
+      return conv_supported(op, why) ? BP_OK : BP_ERR_UNSUPPORTED;
+    case BP_OP_GEMM:
+      return gemm_supported(op, why) ? BP_OK : BP_ERR_UNSUPPORTED;
+    case BP_OP_ARGMAX: {
+      const bp_tensor& x = op.inputs[0];
+      if (x.shape[x.ndim - 1] > INT32_MAX) {
+        *why = "ARGMAX input 0 (x): last axis " + std::to_string(x.shape[x.ndim - 1]) +
+               " is longer than an int32 index can address";
+        return BP_ERR_UNSUPPORTED;
+      }
+      return BP_OK;
+    }
+    default:
+      return BP_OK;
+  }
+}
+
+bp_status op_supports(void*, uint32_t device, const bp_op_desc* op, char* reason, uint64_t reason_size) {
+  return guard("openblas-cpu op_supports", [&]() -> bp_status {
+    check_device(device, "op_supports");
+    if (!op) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu op_supports: op is NULL");
+    std::string why;
+    bp_status st = bp::sdk::check_op(*op, false, &why);
+    if (st == BP_OK) st = backend_limits(*op, &why);
+    bp::sdk::copy_string(reason, reason_size, st == BP_OK ? std::string() : why);
+    return st;
+  });
+}
+
+void dispatch(const bp_op_desc& op) {
+  switch (op.kind) {
+    case BP_OP_CONV2D_FWD: return execute_conv_fwd(op);
+    case BP_OP_CONV2D_BWD_DATA: return execute_conv_bwd_data(op);
+    case BP_OP_CONV2D_BWD_FILTER: return execute_conv_bwd_filter(op);
+    case BP_OP_BIAS_ADD: return execute_bias_add(op);
+    case BP_OP_BIAS_GRAD: return execute_bias_grad(op);
+    case BP_OP_ACTIVATION_FWD: return execute_activation_fwd(op);
+    case BP_OP_ACTIVATION_BWD: return execute_activation_bwd(op);
+    case BP_OP_POOL2D_FWD: return execute_pool_fwd(op);
+    case BP_OP_POOL2D_BWD: return execute_pool_bwd(op);
+    case BP_OP_GEMM: return execute_gemm(op);
+    case BP_OP_SOFTMAX: return execute_softmax(op);
+    case BP_OP_SOFTMAX_BWD: return execute_softmax_bwd(op);
+    case BP_OP_SOFTMAX_XENT_FWD: return execute_xent_fwd(op);
+    case BP_OP_SOFTMAX_XENT_BWD: return execute_xent_bwd(op);
+    case BP_OP_ADAM_UPDATE: return execute_adam(op);
+    case BP_OP_SGD_UPDATE: return execute_sgd(op);
+    case BP_OP_ADD:
+    case BP_OP_SUB:
+    case BP_OP_MUL: return execute_binary(op);
+    case BP_OP_SCALE: return execute_scale(op);
+    case BP_OP_FILL: return execute_fill(op);
+    case BP_OP_COPY: return execute_copy(op);
+    case BP_OP_REDUCE: return execute_reduce(op);
+    case BP_OP_ARGMAX: return execute_argmax(op);
+    default:
+      fail(BP_ERR_UNSUPPORTED, std::string("openblas-cpu: no kernel for op kind ") + std::to_string(op.kind));
+  }
+}
+
+bp_status op_execute(void*, uint32_t device, bp_stream_t, const bp_op_desc* op) {
+  return guard("openblas-cpu op_execute", [&] {
+    check_device(device, "op_execute");
+    if (!op) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu op_execute: op is NULL");
+    // The core validated already; checking again is cheap (no allocation on
+    // success) and keeps a host that calls the table directly from crashing us.
+    std::string why;
+    bp_status st = bp::sdk::check_op(*op, true, &why);
+    if (st == BP_OK) st = backend_limits(*op, &why);
+    if (st != BP_OK) fail(st, why);
+    dispatch(*op);
+  });
+}
+
+}  // namespace
+}  // namespace bp::openblas_cpu
+
+extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host_api* host) {
+  using namespace bp::openblas_cpu;
+  bp::sdk::set_host(host);
+  static const bp_plugin_api api = {
+      /* .struct_size = */ sizeof(bp_plugin_api),
+      /* .abi_major = */ BP_ABI_VERSION_MAJOR,
+      /* .abi_minor = */ BP_ABI_VERSION_MINOR,
+      /* .priority = */ 10,
+      /* .name = */ kPluginName,
+      /* .version = */ kPluginVersion,
+      /* .description = */ "CPU backend: OpenBLAS sgemm (single-threaded) + own worker pool and kernels",
+      /* .device_kind = */ BP_DEVICE_KIND_CPU,
+      /* .probe = */ probe,
+      /* .init = */ init,
+      /* .shutdown = */ shutdown,
+      /* .device_count = */ device_count,
+      /* .device_props = */ device_props,
+      /* .mem_alloc = */ mem_alloc,
+      /* .mem_free = */ mem_free,
+      /* .mem_copy = */ mem_copy,
+      /* .stream_create = */ stream_create,
+      /* .stream_destroy = */ stream_destroy,
+      /* .stream_synchronize = */ stream_synchronize,
+      /* .op_supports = */ op_supports,
+      /* .op_execute = */ op_execute,
+  };
+  return &api;
+}

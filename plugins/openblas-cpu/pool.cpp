@@ -1,0 +1,163 @@
+#include "pool.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common.hpp"
+
+namespace bp::openblas_cpu {
+
+namespace {
+
+// The kernels see every tensor as NHWC; an NCHW tensor is the NHWC batch of
+// its N*C single-channel planes, which is exactly the same computation.
+struct pool_shape {
+  int64_t images, h, w, c, p, q;
+  int64_t win_h, win_w, stride_h, stride_w, pad_top, pad_left;
+};
+
+pool_shape shape_of(const bp_op_desc& op) {
+  const auto& a = *static_cast<const bp_pool2d_attrs*>(op.attrs);
+  const bp::sdk::pool_geometry g = bp::sdk::make_pool_geometry(a, op.inputs[0].shape);
+  pool_shape s{g.n, g.h, g.w, g.c, g.p, g.q, g.win_h, g.win_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left};
+  if (g.nchw) s.images = g.n * g.c, s.c = 1;
+  return s;
+}
+
+struct window {
+  int64_t h0, h1, w0, w1;  // clipped to the image, half-open
+};
+
+window window_at(const pool_shape& s, int64_t p, int64_t q) {
+  const int64_t hs = p * s.stride_h - s.pad_top, ws = q * s.stride_w - s.pad_left;
+  return {std::max<int64_t>(hs, 0), std::min(hs + s.win_h, s.h), std::max<int64_t>(ws, 0), std::min(ws + s.win_w, s.w)};
+}
+
+void max_fwd_image(const pool_shape& s, const float* x, float* y) {
+  const int64_t C = s.c;
+  for (int64_t p = 0; p < s.p; ++p)
+    for (int64_t q = 0; q < s.q; ++q) {
+      const window win = window_at(s, p, q);
+      float* out = y + (p * s.q + q) * C;
+      // The validator guarantees every window holds at least one element.
+      std::memcpy(out, x + (win.h0 * s.w + win.w0) * C, sizeof(float) * size_t(C));
+      for (int64_t h = win.h0; h < win.h1; ++h)
+        for (int64_t w = win.w0; w < win.w1; ++w) {
+          const float* v = x + (h * s.w + w) * C;
+          for (int64_t c = 0; c < C; ++c) out[c] = v[c] > out[c] ? v[c] : out[c];
+        }
+    }
+}
+
+void avg_fwd_image(const pool_shape& s, const float* x, float* y) {
+  const int64_t C = s.c;
+  for (int64_t p = 0; p < s.p; ++p)
+    for (int64_t q = 0; q < s.q; ++q) {
+      const window win = window_at(s, p, q);
+      float* out = y + (p * s.q + q) * C;
+      std::memset(out, 0, sizeof(float) * size_t(C));
+      for (int64_t h = win.h0; h < win.h1; ++h)
+        for (int64_t w = win.w0; w < win.w1; ++w) {
+          const float* v = x + (h * s.w + w) * C;
+          for (int64_t c = 0; c < C; ++c) out[c] += v[c];
+        }
+      const float inv = 1.0f / float((win.h1 - win.h0) * (win.w1 - win.w0));
+      for (int64_t c = 0; c < C; ++c) out[c] *= inv;
+    }
+}
+
+// dx must be zeroed by the caller. `best`/`arg` are C-element scratch rows.
+void max_bwd_image(const pool_shape& s, const float* x, const float* dy, float* dx, float* best, int64_t* arg) {
+  const int64_t C = s.c;
+  for (int64_t p = 0; p < s.p; ++p)
+    for (int64_t q = 0; q < s.q; ++q) {
+      const window win = window_at(s, p, q);
+      const int64_t first = win.h0 * s.w + win.w0;
+      std::memcpy(best, x + first * C, sizeof(float) * size_t(C));
+      for (int64_t c = 0; c < C; ++c) arg[c] = first;
+      for (int64_t h = win.h0; h < win.h1; ++h)
+        for (int64_t w = win.w0; w < win.w1; ++w) {
+          const int64_t pos = h * s.w + w;
+          const float* v = x + pos * C;
+          for (int64_t c = 0; c < C; ++c)
+            if (v[c] > best[c]) best[c] = v[c], arg[c] = pos;
+        }
+      const float* g = dy + (p * s.q + q) * C;
+      for (int64_t c = 0; c < C; ++c) dx[arg[c] * C + c] += g[c];
+    }
+}
+
+void avg_bwd_image(const pool_shape& s, const float* dy, float* dx) {
+  const int64_t C = s.c;
+  for (int64_t p = 0; p < s.p; ++p)
+    for (int64_t q = 0; q < s.q; ++q) {
+      const window win = window_at(s, p, q);
+      const float inv = 1.0f / float((win.h1 - win.h0) * (win.w1 - win.w0));
+      const float* g = dy + (p * s.q + q) * C;
+      for (int64_t h = win.h0; h < win.h1; ++h)
+        for (int64_t w = win.w0; w < win.w1; ++w) {
+          float* d = dx + (h * s.w + w) * C;
+          for (int64_t c = 0; c < C; ++c) d[c] += g[c] * inv;
+        }
+    }
+}
+
+// Images per work item so one item is at least ~16k input elements.
+int64_t images_per_item(const pool_shape& s) {
+  const int64_t per_image = std::max<int64_t>(1, s.h * s.w * s.c);
+  return std::max<int64_t>(1, (int64_t(1) << 14) / per_image);
+}
+
+}  // namespace
+
+void execute_pool_fwd(const bp_op_desc& op) {
+  const bool is_max = static_cast<const bp_pool2d_attrs*>(op.attrs)->mode == BP_POOL_MAX;
+  const pool_shape s = shape_of(op);
+  const float* x = f32(op.inputs[0]);
+  float* y = f32(op.outputs[0]);
+  const int64_t in_img = s.h * s.w * s.c, out_img = s.p * s.q * s.c;
+  if (out_img == 0) return;
+  const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
+  pool().run(items, [&](int64_t item, int) {
+    const int64_t end = std::min(s.images, (item + 1) * per);
+    for (int64_t n = item * per; n < end; ++n) {
+      if (is_max)
+        max_fwd_image(s, x + n * in_img, y + n * out_img);
+      else
+        avg_fwd_image(s, x + n * in_img, y + n * out_img);
+    }
+  });
+}
+
+void execute_pool_bwd(const bp_op_desc& op) {
+  const bool is_max = static_cast<const bp_pool2d_attrs*>(op.attrs)->mode == BP_POOL_MAX;
+  const pool_shape s = shape_of(op);
+  const float* x = f32(op.inputs[0]);
+  const float* dy = f32(op.inputs[2]);
+  float* dx = f32(op.outputs[0]);
+  const int64_t in_img = s.h * s.w * s.c, out_img = s.p * s.q * s.c;
+  if (in_img == 0) return;
+  const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
+  pool().run(items, [&](int64_t item, int) {
+    const int64_t end = std::min(s.images, (item + 1) * per);
+    float* best = nullptr;
+    int64_t* arg = nullptr;
+    if (is_max) {
+      // One scratch allocation holds both rows (int64 indices after the floats).
+      float* buf = thread_scratch(size_t(s.c) * 3 + 2);
+      best = buf;
+      arg = reinterpret_cast<int64_t*>(buf + ((s.c + 1) & ~int64_t(1)));
+    }
+    for (int64_t n = item * per; n < end; ++n) {
+      float* dx_img = dx + n * in_img;
+      std::memset(dx_img, 0, sizeof(float) * size_t(in_img));
+      if (out_img == 0) continue;
+      if (is_max)
+        max_bwd_image(s, x + n * in_img, dy + n * out_img, dx_img, best, arg);
+      else
+        avg_bwd_image(s, dy + n * out_img, dx_img);
+    }
+  });
+}
+
+}  // namespace bp::openblas_cpu
