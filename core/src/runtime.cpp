@@ -72,7 +72,11 @@ bp_runtime_s::~bp_runtime_s() {
   // Tensors the host forgot: free them while their plugin is still loaded.
   for (bp_tensor_s* t : tensors) {
     log_message(BP_LOG_WARN, "loader", "runtime destroyed with a live tensor (" + std::to_string(t->nbytes) + " bytes); freeing it");
-    if (t->owner && t->data) t->owner->api().mem_free(t->owner->context(), 0, t->data);
+    if (t->external) {
+      if (t->external_deleter) t->external_deleter(t->external_context);
+    } else if (t->owner && t->data) {
+      t->owner->api().mem_free(t->owner->context(), 0, t->data);
+    }
     unregister_tensor(t);
     t->magic = 0;
     delete t;

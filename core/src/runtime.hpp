@@ -57,6 +57,10 @@ struct bp_tensor_s {
   uint64_t nbytes = 0;
   int64_t shape[BP_MAX_DIMS] = {0};
   bp_tensor view{};
+  // Imported (host-owned) memory: not freed by the plugin; the deleter runs instead.
+  bp_external_deleter external_deleter = nullptr;
+  void* external_context = nullptr;
+  bool external = false;
 };
 
 namespace bp::core {

@@ -186,9 +186,71 @@ BP_API void bp_tensor_destroy(bp_tensor_t t) {
     std::lock_guard<std::mutex> lock(rt->mutex);
     rt->tensors.erase(t);
   }
-  if (t->data) t->owner->api().mem_free(t->owner->context(), 0, t->data);
+  if (t->external) {
+    if (t->external_deleter) t->external_deleter(t->external_context);
+  } else if (t->data) {
+    t->owner->api().mem_free(t->owner->context(), 0, t->data);
+  }
   t->magic = 0;
   delete t;
+}
+
+BP_API bp_status bp_tensor_import(bp_runtime_t rt, const bp_tensor* view, bp_external_deleter deleter, void* deleter_context,
+                                  bp_tensor_t* out) {
+  BP_CHECK_RUNTIME(rt, "bp_tensor_import");
+  if (!out) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: tensor (out) is NULL");
+  *out = nullptr;
+  if (!view) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: view is NULL");
+  if (view->ndim < 0 || view->ndim > BP_MAX_DIMS)
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: ndim " + std::to_string(view->ndim) + " is outside 0..8");
+  if (view->ndim > 0 && !view->shape) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: shape is NULL");
+  if (view->dtype.lanes != 1 || view->dtype.bits == 0 || view->dtype.bits % 8)
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: only byte-sized, single-lane dtypes are supported");
+  unsigned __int128 bytes = view->dtype.bits / 8;
+  int64_t expect = 1;
+  bool compact = true;
+  for (int32_t i = view->ndim - 1; i >= 0; --i) {
+    if (view->shape[i] < 0) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: shape[" + std::to_string(i) + "] is negative");
+    if (view->strides && view->shape[i] > 1 && view->strides[i] != expect) compact = false;
+    expect *= view->shape[i];
+    bytes *= static_cast<uint64_t>(view->shape[i]);
+    if (bytes > (static_cast<unsigned __int128>(1) << 62))
+      return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: the shape's size overflows");
+  }
+  if (!compact)
+    return fail(BP_ERR_UNSUPPORTED, "bp_tensor_import: strided (non-compact) memory cannot be imported without a copy");
+  loaded_plugin* p = rt->active;
+  bp_device want = p->record().devices.empty() ? bp_device{BP_DEVICE_CPU, 0} : p->record().devices[0].device;
+  bool same_type = view->device.device_type == want.device_type ||
+                   (want.device_type == BP_DEVICE_CPU && view->device.device_type == BP_DEVICE_CUDA_HOST);
+  if (!same_type || (want.device_type != BP_DEVICE_CPU && view->device.device_id != want.device_id))
+    return fail(BP_ERR_UNSUPPORTED, "bp_tensor_import: memory on device type " + std::to_string(view->device.device_type) + ":" +
+                                        std::to_string(view->device.device_id) + " is not usable by backend '" + p->name() +
+                                        "' (device type " + std::to_string(want.device_type) + ":" +
+                                        std::to_string(want.device_id) + "); copy it instead");
+  if (!view->data && bytes) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: data is NULL");
+  auto t = std::make_unique<bp_tensor_s>();
+  t->runtime = rt;
+  t->owner = p;
+  t->external = true;
+  t->external_deleter = deleter;
+  t->external_context = deleter_context;
+  t->data = static_cast<char*>(view->data) + view->byte_offset;
+  t->nbytes = static_cast<uint64_t>(bytes);
+  for (int32_t i = 0; i < view->ndim; ++i) t->shape[i] = view->shape[i];
+  t->view.data = t->data;
+  t->view.device = view->device;
+  t->view.ndim = view->ndim;
+  t->view.dtype = view->dtype;
+  t->view.shape = t->shape;
+  bp_tensor_t handle = t.release();
+  {
+    std::lock_guard<std::mutex> lock(rt->mutex);
+    rt->tensors.insert(handle);
+  }
+  register_tensor(handle);
+  *out = handle;
+  return BP_OK;
 }
 
 BP_API const bp_tensor* bp_tensor_view(bp_tensor_t t) { return tensor_is_live(t) ? &t->view : nullptr; }

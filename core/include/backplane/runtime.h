@@ -197,6 +197,19 @@ BP_API uint64_t bp_tensor_nbytes(bp_tensor_t tensor);
  * count must stay the same. */
 BP_API bp_status bp_tensor_reshape(bp_tensor_t tensor, int32_t ndim, const int64_t* shape);
 
+/* Called once when an imported tensor is destroyed (memory was never ours). */
+typedef void (*bp_external_deleter)(void* context);
+
+/* Zero-copy import of memory the host owns (e.g. a DLPack tensor): `view`
+ * must be compact (strides NULL or row-major), on the runtime's device type
+ * (CPU memory for a CPU backend, CUDA memory for a CUDA backend), and stay
+ * valid until the returned tensor is destroyed, which calls
+ * deleter(deleter_context) (deleter may be NULL). Fails with
+ * BP_ERR_UNSUPPORTED when the memory is not directly usable (another device
+ * type): copy it in with bp_tensor_create + bp_tensor_write instead. */
+BP_API bp_status bp_tensor_import(bp_runtime_t runtime, const bp_tensor* view, bp_external_deleter deleter,
+                                  void* deleter_context, bp_tensor_t* tensor);
+
 /* ---- ops -------------------------------------------------------------------- */
 
 /* Validate, place and run one op. Tensors must belong to `runtime`.
