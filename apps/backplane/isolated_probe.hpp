@@ -1,0 +1,51 @@
+// isolated_probe.hpp — `--isolate`: every plugin file is loaded and probed by
+// the core in its own child process, with a timeout, and the per-plugin
+// results are merged into one report (same schema as the core's).
+//
+// Why: a vendor library may crash (abort in cuDNN init) or hang (driver
+// deadlock) inside the probe. In-process, that takes the tool down and the
+// user learns nothing; isolated, that plugin is reported probe_crashed (with
+// the signal) or probe_timeout and the others are still diagnosed.
+//
+// How (docs/operations.md, "Isolation"):
+//   1. plugin_scan lists candidate files WITHOUT running plugin code;
+//   2. per file, a forked child (a) reads the plugin's identity table
+//      (name, priority, device kind) through its entry symbol and sends it
+//      at once, then (b) calls bp_runtime_create with plugin_paths = {file},
+//      explicit_paths_only = 1, fallback = allow, and sends the core's
+//      report; the parent kills it at the deadline;
+//   3. the parent merges the children's plugin entries and recomputes the
+//      selection with the core's rule (report_merge.hpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.hpp"
+#include "plugin_scan.hpp"
+#include "report_collect.hpp"
+
+namespace bp::cli {
+
+struct isolation_settings {
+  double timeout_seconds = 10.0;
+};
+
+// One candidate file and what its child produced.
+struct isolated_result {
+  scanned_candidate candidate;
+  child_outcome outcome;
+  nlohmann::json identity;  // {"name","version","priority","device_kind","abi":{...}} or null
+  nlohmann::json report;    // the child's core report, or null
+};
+
+// Probes one plugin file in a child.
+isolated_result probe_file_isolated(const scanned_candidate& candidate, const runtime_request& request,
+                                    const isolation_settings& settings);
+
+// The whole isolated diagnosis, as one report.
+nlohmann::json isolated_report(const runtime_request& request, const isolation_settings& settings);
+
+}  // namespace bp::cli

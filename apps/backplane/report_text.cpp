@@ -1,0 +1,151 @@
+// report_text.cpp — see report_text.hpp.
+#include "report_text.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backplane/runtime.h"
+
+namespace bp::cli {
+
+using json = nlohmann::json;
+
+int cause_code_from_name(const std::string& name) {
+  for (int code = 0; code < BP_CAUSE_COUNT_; ++code)
+    if (name == bp_cause_name(code)) return code;
+  return -1;
+}
+
+std::string folder_label(const std::string& directory) {
+  return directory.empty() ? "(linker default search)" : directory;
+}
+
+const json* culprit_dependency(const json& plugin) {
+  const json* optional_culprit = nullptr;
+  for (const json& dep : json_array(plugin, "dependencies")) {
+    const std::string cause = json_string(dep, "cause", "none");
+    if (cause == "none" || cause.empty()) continue;
+    if (json_bool(dep, "required", true)) return &dep;
+    if (!optional_culprit) optional_culprit = &dep;
+  }
+  // An optional dependency only explains a plugin that has no other reason.
+  return json_string(plugin, "state") == "ready" ? nullptr : optional_culprit;
+}
+
+namespace {
+
+std::string searched_folders(const json& dep) {
+  std::vector<std::string> folders;
+  for (const json& entry : json_array(dep, "searched")) {
+    std::string folder = folder_label(json_string(entry, "directory"));
+    if (std::find(folders.begin(), folders.end(), folder) == folders.end()) folders.push_back(folder);
+  }
+  return folders.empty() ? std::string("no folder") : join(folders, ", ");
+}
+
+std::string dependency_reason(const json& dep) {
+  const std::string cause = json_string(dep, "cause");
+  const std::string name = json_string(dep, "name", json_string(dep, "soname"));
+  const std::string soname = json_string(dep, "soname");
+  const std::string found = json_string(dep, "version_found");
+  const std::string required = json_string(dep, "version_required");
+  const std::string rule = json_string(dep, "rule");
+  if (cause == "not_found" || cause == "driver_missing") {
+    const std::string what = cause == "driver_missing" ? "missing" : "not found";
+    return fmt::format("{} {} ({} not found in: {})", name, what, soname, searched_folders(dep));
+  }
+  if (cause == "version_mismatch" || cause == "driver_too_old") {
+    std::string text = fmt::format("{} ({}) {}: found {}, required {}", name, soname,
+                                   cause == "driver_too_old" ? "is too old" : "has an incompatible version",
+                                   found.empty() ? "?" : found, required.empty() ? "?" : required);
+    if (!rule.empty()) text += " (rule: " + rule + ")";
+    return text;
+  }
+  std::string text = fmt::format("{} ({}): {}", name, soname, cause);
+  const std::string message = json_string(dep, "message");
+  if (!message.empty()) text += " — " + message;
+  return text;
+}
+
+}  // namespace
+
+std::string failure_reason(const json& plugin) {
+  if (const json* dep = culprit_dependency(plugin)) return dependency_reason(*dep);
+  const std::string message = json_string(plugin, "message");
+  if (!message.empty()) return message;
+  return json_string(plugin, "cause", json_string(plugin, "state", "unknown reason"));
+}
+
+std::string failure_remedy(const json& plugin) {
+  if (const json* dep = culprit_dependency(plugin)) {
+    const std::string remedy = json_string(*dep, "remedy");
+    if (!remedy.empty()) return remedy;
+  }
+  const std::string remedy = json_string(plugin, "remedy");
+  if (!remedy.empty()) return remedy;
+  const int code = cause_code_from_name(json_string(plugin, "cause"));
+  return code >= 0 ? bp_cause_remedy(code) : "";
+}
+
+std::string backend_label(const json& plugin) {
+  const std::string kind = json_string(plugin, "device_kind");
+  const std::string name = json_string(plugin, "name");
+  if (kind == "gpu") return fmt::format("GPU backend '{}'", name);
+  if (kind == "cpu") return fmt::format("CPU backend '{}'", name);
+  return fmt::format("backend '{}'", name);
+}
+
+const json* find_plugin(const json& report, const std::string& name) {
+  for (const json& plugin : json_array(report, "plugins"))
+    if (json_string(plugin, "name") == name) return &plugin;
+  return nullptr;
+}
+
+std::string verdict_line(const json& report) {
+  const std::string verdict = json_string(report, "verdict");
+  const std::string preferred = json_string(report, "preferred");
+  const json& selected = json_object(report, "selected");
+  const std::string selected_name = json_string(selected, "backend");
+  const std::string policy = json_string(json_object(report, "policy"), "fallback", "warn");
+  const json* wanted = find_plugin(report, preferred);
+
+  auto why_not = [&](const std::string& name, const json* plugin) {
+    if (!plugin) return fmt::format("backend '{}' cannot serve: no plugin with that name was found", name);
+    return fmt::format("{} cannot serve: {}", backend_label(*plugin), failure_reason(*plugin));
+  };
+  auto fix_for = [&](const json* plugin) {
+    const std::string remedy = plugin ? failure_remedy(*plugin) : std::string(bp_cause_remedy(BP_CAUSE_NOT_FOUND));
+    return remedy.empty() ? std::string() : " Fix: " + remedy + (remedy.back() == '.' ? "" : ".");
+  };
+
+  if (verdict == "ready") {
+    const json* plugin = find_plugin(report, selected_name);
+    const std::string device = json_string(json_object(selected, "device"), "name");
+    return fmt::format("Ready: using {} (the preferred backend){}.",
+                       plugin ? backend_label(*plugin) : "'" + selected_name + "'",
+                       device.empty() ? "" : " on " + device);
+  }
+  if (verdict == "fell_back") {
+    std::string line = why_not(preferred, wanted) + ". Using '" + selected_name + "'." + fix_for(wanted);
+    if (policy == "error")
+      line += " BACKPLANE_FALLBACK=error is set: a host application would fail instead of falling back.";
+    else
+      line += " To make this fatal: BACKPLANE_FALLBACK=error";
+    return line;
+  }
+  // nothing usable: name every candidate's reason.
+  std::vector<std::string> reasons;
+  for (const json& plugin : json_array(report, "plugins")) {
+    const std::string state = json_string(plugin, "state");
+    reasons.push_back(fmt::format("'{}' {}{}", json_string(plugin, "name"), state,
+                                  state == "disabled" ? "" : " (" + failure_reason(plugin) + ")"));
+  }
+  if (reasons.empty()) reasons.push_back("no plugin was found in any search path");
+  return "Nothing usable: no backend can serve. " + join(reasons, "; ") + "." +
+         fix_for(wanted ? wanted : (json_array(report, "plugins").empty() ? nullptr
+                                                                           : &json_array(report, "plugins")[0]));
+}
+
+}  // namespace bp::cli

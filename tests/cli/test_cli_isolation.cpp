@@ -1,0 +1,121 @@
+// test_cli_isolation.cpp — doctor survives plugins whose probe crashes or
+// hangs (test plugins and BACKPLANE_FAULT rehearsals on the real cudnn plugin).
+#include <doctest/doctest.h>
+
+#include "cli_runner.hpp"
+
+using cli_test::describe;
+using cli_test::find_plugin;
+using cli_test::parse_json_output;
+using cli_test::run_backplane;
+
+namespace {
+// Exit code the real plugins alone give (2 without a driver, 0 with a GPU).
+int baseline_exit_code() {
+  static const int code = run_backplane({"doctor", "--no-isolate"}).exit_code;
+  return code;
+}
+}  // namespace
+
+TEST_CASE("isolated doctor reports crashing and hanging probes and finishes") {
+  const auto r = run_backplane({"doctor", "--json", "--timeout", "2", "--plugin-path", BACKPLANE_CLI_BROKEN_DIR});
+  INFO(describe(r));
+  CHECK(r.exit_code == baseline_exit_code());
+  CHECK(r.seconds < 30.0);  // one 2 s timeout plus normal probes, not the hang's 60 s
+  const auto report = parse_json_output(r);
+
+  const auto abort_plugin = find_plugin(report, "broken-abort");
+  REQUIRE(abort_plugin.is_object());
+  CHECK(abort_plugin["state"] == "probe_crashed");
+  CHECK(abort_plugin["cause"] == "probe_crashed");
+  CHECK(abort_plugin["isolation"]["signal"] == "SIGABRT");
+  CHECK(abort_plugin["message"].get<std::string>().find("SIGABRT") != std::string::npos);
+  CHECK(abort_plugin["priority"] == 5);  // identity read before the probe crashed
+
+  const auto segv_plugin = find_plugin(report, "broken-segv");
+  REQUIRE(segv_plugin.is_object());
+  CHECK(segv_plugin["state"] == "probe_crashed");
+  CHECK(segv_plugin["isolation"]["signal"] == "SIGSEGV");
+
+  const auto hang_plugin = find_plugin(report, "broken-hang");
+  REQUIRE(hang_plugin.is_object());
+  CHECK(hang_plugin["state"] == "probe_timeout");
+  CHECK(hang_plugin["cause"] == "probe_timeout");
+  CHECK(hang_plugin["isolation"]["outcome"] == "timed_out");
+
+  // The real plugins are still diagnosed.
+  const auto cpu = find_plugin(report, "openblas-cpu");
+  REQUIRE(cpu.is_object());
+  CHECK(cpu["state"] == "ready");
+  CHECK(report["selected"]["backend"].is_string());
+}
+
+TEST_CASE("isolated doctor text names the signal and the timeout") {
+  const auto r = run_backplane({"doctor", "--timeout", "2", "--plugin-path", BACKPLANE_CLI_BROKEN_DIR});
+  INFO(describe(r));
+  CHECK(r.exit_code == baseline_exit_code());
+  for (const char* text : {"broken-abort", "probe_crashed", "SIGABRT", "broken-segv", "SIGSEGV", "broken-hang",
+                           "probe_timeout", "within 2 s", "BACKPLANE_DISABLE=broken-hang", "Verdict:"})
+    CHECK_MESSAGE(r.out.find(text) != std::string::npos, "doctor output lacks: " << text);
+}
+
+TEST_CASE("an explicit plugin file given as --plugin-path is probed alone") {
+  const std::string file = std::string(BACKPLANE_CLI_BROKEN_DIR) + "/libbackplane-broken-segv.so";
+  const auto r = run_backplane({"devices", "--json", "--isolate", "--plugin-path", file});
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  const auto view = parse_json_output(r);
+  const auto segv_plugin = find_plugin(view, "broken-segv");
+  REQUIRE(segv_plugin.is_object());
+  CHECK(segv_plugin["state"] == "probe_crashed");
+  CHECK(find_plugin(view, "broken-abort").is_null());
+}
+
+TEST_CASE("fault rehearsal: cudnn crash_in_probe and hang_in_probe under isolation") {
+  if (!cli_test::plugin_built("cudnn")) {
+    MESSAGE("skipping: the cudnn plugin is not built here");
+    return;
+  }
+  const auto crash = run_backplane({"doctor", "--json"}, {{"BACKPLANE_FAULT", "cudnn:crash_in_probe"}});
+  INFO(describe(crash));
+  CHECK(crash.exit_code == 2);
+  const auto crashed = find_plugin(parse_json_output(crash), "cudnn");
+  REQUIRE(crashed.is_object());
+  CHECK(crashed["state"] == "probe_crashed");
+  CHECK(crashed["isolation"]["outcome"] == "signalled");
+  CHECK(crashed["isolation"]["signal"].get<std::string>().rfind("SIG", 0) == 0);
+  CHECK(crashed["priority"].get<int>() > 10);  // still the preferred backend, so the verdict is a fallback
+
+  const auto hang = run_backplane({"doctor", "--json", "--timeout", "2"}, {{"BACKPLANE_FAULT", "cudnn:hang_in_probe"}});
+  INFO(describe(hang));
+  CHECK(hang.exit_code == 2);
+  CHECK(hang.seconds < 30.0);
+  const auto hung = find_plugin(parse_json_output(hang), "cudnn");
+  REQUIRE(hung.is_object());
+  CHECK(hung["state"] == "probe_timeout");
+}
+
+TEST_CASE("fault rehearsal: cudnn missing=libcudnn.so.9 shows not_found, marked injected") {
+  if (!cli_test::plugin_built("cudnn")) {
+    MESSAGE("skipping: the cudnn plugin is not built here");
+    return;
+  }
+  const auto r = run_backplane({"doctor", "--json"}, {{"BACKPLANE_FAULT", "cudnn:missing=libcudnn.so.9"}});
+  INFO(describe(r));
+  const auto cudnn = find_plugin(parse_json_output(r), "cudnn");
+  REQUIRE(cudnn.is_object());
+  bool saw = false;
+  for (const auto& dep : cudnn["dependencies"]) {
+    if (dep["soname"] != "libcudnn.so.9") continue;
+    saw = true;
+    CHECK(dep["cause"] == "not_found");
+    const std::string all = dep.dump();
+    CHECK_MESSAGE(all.find("injected") != std::string::npos, "no 'injected' marker in " << all);
+  }
+  CHECK_MESSAGE(saw, "no libcudnn.so.9 dependency reported: " << cudnn.dump(2));
+
+  const auto text = run_backplane({"doctor"}, {{"BACKPLANE_FAULT", "cudnn:missing=libcudnn.so.9"}});
+  INFO(describe(text));
+  CHECK(text.out.find("libcudnn.so.9") != std::string::npos);
+  CHECK(text.out.find("injected") != std::string::npos);
+}
