@@ -1,0 +1,254 @@
+// plugin.cpp — the cudnn plugin's entry symbol and ABI table.
+//
+// Loads anywhere: no vendor library is linked; probe() loads them with the
+// SDK's dependency loader and reports why the plugin cannot serve when it
+// cannot. Every table member runs inside bp::sdk::guard, so no exception and
+// no vendor failure crosses the C ABI without a status and a message.
+#include <string>
+
+#include "backplane/sdk/op_check.hpp"
+#include "backplane/sdk/plugin.hpp"
+#include "device.hpp"
+#include "ops.hpp"
+#include "probe.hpp"
+
+namespace bp::cudnn {
+namespace {
+
+plugin_context& as_context(void* context) {
+  if (!context) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: NULL context (init did not succeed)");
+  return *static_cast<plugin_context*>(context);
+}
+
+using limits_fn = std::string (*)(const bp_op_desc&);
+using execute_fn = void (*)(const op_call&);
+
+struct family {
+  limits_fn limits = nullptr;
+  execute_fn execute = nullptr;
+};
+
+family family_of(bp_op_kind kind) {
+  switch (kind) {
+    case BP_OP_CONV2D_FWD:
+    case BP_OP_CONV2D_BWD_DATA:
+    case BP_OP_CONV2D_BWD_FILTER: return {conv_limits, conv_execute};
+    case BP_OP_POOL2D_FWD:
+    case BP_OP_POOL2D_BWD: return {pool_limits, pool_execute};
+    case BP_OP_ACTIVATION_FWD:
+    case BP_OP_ACTIVATION_BWD: return {activation_limits, activation_execute};
+    case BP_OP_GEMM: return {gemm_limits, gemm_execute};
+    case BP_OP_SOFTMAX:
+    case BP_OP_SOFTMAX_BWD:
+    case BP_OP_SOFTMAX_XENT_FWD:
+    case BP_OP_SOFTMAX_XENT_BWD: return {softmax_loss_limits, softmax_loss_execute};
+    case BP_OP_ADAM_UPDATE:
+    case BP_OP_SGD_UPDATE: return {optimizer_limits, optimizer_execute};
+    case BP_OP_ADD:
+    case BP_OP_SUB:
+    case BP_OP_MUL:
+    case BP_OP_SCALE:
+    case BP_OP_FILL:
+    case BP_OP_COPY:
+    case BP_OP_BIAS_ADD: return {elementwise_limits, elementwise_execute};
+    case BP_OP_REDUCE:
+    case BP_OP_BIAS_GRAD:
+    case BP_OP_ARGMAX: return {reduce_limits, reduce_execute};
+    default: return {};
+  }
+}
+
+// BP_OK, or the status with the reason in *why: validation first, then this backend's limits.
+bp_status admit(const bp_op_desc& op, bool require_data, std::string* why) {
+  bp_status s = bp::sdk::check_op(op, require_data, why);
+  if (s != BP_OK) return s;
+  family f = family_of(op.kind);
+  if (!f.limits) {
+    *why = "cudnn plugin does not implement op kind " + std::to_string(op.kind);
+    return BP_ERR_UNSUPPORTED;
+  }
+  std::string limit = f.limits(op);
+  if (!limit.empty()) {
+    *why = std::string("cudnn plugin declines ") + bp::sdk::op_kind_name(op.kind) + ": " + limit;
+    return BP_ERR_UNSUPPORTED;
+  }
+  return BP_OK;
+}
+
+void require_device_memory(const bp_op_desc& op) {
+  auto check = [&](const bp_tensor& t, bool input, uint32_t i) {
+    if (bp::sdk::numel(t) > 0 && t.device.device_type != BP_DEVICE_CUDA)
+      bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: " + bp::sdk::tensor_label(op.kind, input, i) +
+                                                 " is not CUDA device memory (device_type " +
+                                                 std::to_string(t.device.device_type) + ")");
+  };
+  for (uint32_t i = 0; i < op.num_inputs; ++i) check(op.inputs[i], true, i);
+  for (uint32_t i = 0; i < op.num_outputs; ++i) check(op.outputs[i], false, i);
+}
+
+bp_status probe(const bp_host_api* host) {
+  return bp::sdk::guard("cudnn probe", [&] {
+    if (host) bp::sdk::set_host(host);
+    vendor_state& v = vendor();
+    std::lock_guard<std::mutex> lock(v.mutex);
+    load_vendor_libraries();
+    report_to_host(bp::sdk::host(), current_verdict());
+  });
+}
+
+bp_status init(const bp_host_api* host, void** context) {
+  return bp::sdk::guard("cudnn init", [&] {
+    if (!context) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn init: context is NULL");
+    if (host) bp::sdk::set_host(host);
+    *context = create_context(bp::sdk::host());
+  });
+}
+
+void shutdown(void* context) { destroy_context(static_cast<plugin_context*>(context)); }
+
+bp_status device_count(void* context, uint32_t* count) {
+  return bp::sdk::guard("cudnn device_count", [&] {
+    if (!count) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn device_count: count is NULL");
+    *count = static_cast<uint32_t>(as_context(context).devices.size());
+  });
+}
+
+bp_status device_props(void* context, uint32_t index, bp_device_props* props) {
+  return bp::sdk::guard("cudnn device_props", [&] {
+    if (!props || props->struct_size < offsetof(bp_device_props, name))
+      bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn device_props: props is NULL or its struct_size is too small");
+    fill_device_props(as_context(context).device(index), props);
+  });
+}
+
+bp_status mem_alloc(void* context, uint32_t device, uint64_t bytes, void** ptr) {
+  return bp::sdk::guard("cudnn mem_alloc", [&] {
+    if (!ptr) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_alloc: ptr is NULL");
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    *ptr = reinterpret_cast<void*>(dev.memory->allocate(bytes));
+  });
+}
+
+bp_status mem_free(void* context, uint32_t device, void* ptr) {
+  return bp::sdk::guard("cudnn mem_free", [&] {
+    if (!ptr) return;
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    // With several streams, a cached block could be handed to another stream while queued work still uses it.
+    if (dev.extra_streams.load() > 0) BP_CHECK(dev.cu().cuCtxSynchronize());
+    dev.memory->release(reinterpret_cast<CUdeviceptr>(ptr));
+  });
+}
+
+bp_status mem_copy(void* context, uint32_t device, bp_stream_t stream, void* dst, const void* src, uint64_t bytes,
+                   bp_memcpy_kind kind) {
+  return bp::sdk::guard("cudnn mem_copy", [&] {
+    if (bytes == 0) return;
+    if (!dst || !src) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_copy: NULL pointer");
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    CUstream s = dev.resolve(stream);
+    const driver_api& cu = dev.cu();
+    switch (kind) {
+      case BP_MEMCPY_HOST_TO_DEVICE:
+        BP_CHECK(cu.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), src, bytes, s));
+        break;
+      case BP_MEMCPY_DEVICE_TO_HOST:  // the host reads dst right after: wait for it
+        BP_CHECK(cu.cuMemcpyDtoHAsync(dst, reinterpret_cast<CUdeviceptr>(src), bytes, s));
+        BP_CHECK(cu.cuStreamSynchronize(s));
+        break;
+      case BP_MEMCPY_DEVICE_TO_DEVICE:
+        BP_CHECK(cu.cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(dst), reinterpret_cast<CUdeviceptr>(src), bytes, s));
+        break;
+      default: bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_copy: unknown copy kind " + std::to_string(kind));
+    }
+  });
+}
+
+bp_status stream_create(void* context, uint32_t device, bp_stream_t* stream) {
+  return bp::sdk::guard("cudnn stream_create", [&] {
+    if (!stream) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn stream_create: stream is NULL");
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    CUstream s = nullptr;
+    BP_CHECK(dev.cu().cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    dev.extra_streams.fetch_add(1);
+    *stream = reinterpret_cast<bp_stream_t>(s);
+  });
+}
+
+bp_status stream_destroy(void* context, uint32_t device, bp_stream_t stream) {
+  return bp::sdk::guard("cudnn stream_destroy", [&] {
+    if (!stream) return;  // the plugin's own stream lives until shutdown
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    CUstream s = reinterpret_cast<CUstream>(stream);
+    BP_CHECK(dev.cu().cuStreamSynchronize(s));
+    BP_CHECK(dev.cu().cuStreamDestroy(s));
+    dev.extra_streams.fetch_sub(1);
+  });
+}
+
+bp_status stream_synchronize(void* context, uint32_t device, bp_stream_t stream) {
+  return bp::sdk::guard("cudnn stream_synchronize", [&] {
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    BP_CHECK(dev.cu().cuStreamSynchronize(dev.resolve(stream)));
+  });
+}
+
+bp_status op_supports(void*, uint32_t, const bp_op_desc* op, char* reason, uint64_t reason_size) {
+  return bp::sdk::guard("cudnn op_supports", [&] {
+    if (!op) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn op_supports: op is NULL");
+    std::string why;
+    bp_status s = admit(*op, false, &why);
+    if (s != BP_OK) bp::sdk::copy_string(reason, reason_size, why);
+    return s;
+  });
+}
+
+bp_status op_execute(void* context, uint32_t device, bp_stream_t stream, const bp_op_desc* op) {
+  return bp::sdk::guard("cudnn op_execute", [&] {
+    if (!op) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn op_execute: op is NULL");
+    std::string why;
+    bp_status s = admit(*op, true, &why);
+    if (s != BP_OK) bp::sdk::fail(s, why);
+    require_device_memory(*op);
+    device_context& dev = as_context(context).device(device);
+    dev.make_current();
+    family_of(op->kind).execute(op_call{dev, dev.resolve(stream), *op});
+  });
+}
+
+const bp_plugin_api kTable = {
+    sizeof(bp_plugin_api),
+    BP_ABI_VERSION_MAJOR,
+    BP_ABI_VERSION_MINOR,
+    100,
+    "cudnn",
+    "0.1.0",
+    "NVIDIA GPU backend: cuDNN 9 + cuBLAS + CUDA driver API, loaded at run time (no link-time vendor dependency)",
+    BP_DEVICE_KIND_GPU,
+    probe,
+    init,
+    shutdown,
+    device_count,
+    device_props,
+    mem_alloc,
+    mem_free,
+    mem_copy,
+    stream_create,
+    stream_destroy,
+    stream_synchronize,
+    op_supports,
+    op_execute,
+};
+
+}  // namespace
+}  // namespace bp::cudnn
+
+extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host_api* host) {
+  bp::sdk::set_host(host);
+  return &bp::cudnn::kTable;
+}
