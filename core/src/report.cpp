@@ -33,6 +33,17 @@ json device_json(const bp_device_props& d) {
               {"threads", d.threads}};
 }
 
+}  // namespace
+
+json discovery_json(const discovery_result& d) {
+  json paths = json::array(), cands = json::array();
+  for (auto& p : d.search_paths)
+    paths.push_back({{"path", p.path}, {"origin", p.origin}, {"exists", p.exists}, {"note", p.note}});
+  for (auto& c : d.candidates) cands.push_back({{"path", c.path}, {"decision", c.decision}, {"reason", c.reason}});
+  return json{{"search_paths", paths}, {"candidates", cands}};
+}
+
+namespace {
 json plugin_json(const plugin_record& r) {
   json deps = json::array();
   for (const dependency_record& d : r.dependencies) {
@@ -101,11 +112,7 @@ std::string report_json(bp_runtime_s& rt) {
       envj[k] = eq == std::string::npos ? "" : kv.substr(eq + 1);
   }
   j["environment"] = envj;
-  json paths = json::array(), cands = json::array();
-  for (auto& p : rt.discovery.search_paths)
-    paths.push_back({{"path", p.path}, {"origin", p.origin}, {"exists", p.exists}, {"note", p.note}});
-  for (auto& cnd : rt.discovery.candidates) cands.push_back({{"path", cnd.path}, {"decision", cnd.decision}, {"reason", cnd.reason}});
-  j["discovery"] = {{"search_paths", paths}, {"candidates", cands}};
+  j["discovery"] = discovery_json(rt.discovery);
   json plugins = json::array();
   for (auto& r : rt.records) plugins.push_back(plugin_json(*r));
   j["plugins"] = plugins;
@@ -136,6 +143,16 @@ std::string report_json(bp_runtime_s& rt) {
   }
   j["placement"] = {{"ops_on_backend", on_b}, {"ops_on_fallback", on_f}, {"bytes_moved", rt.bytes_moved}, {"by_op", by_op}};
   j["verdict"] = !rt.active ? "nothing_usable" : (rt.active->name() == rt.preferred ? "ready" : "fell_back");
+  return j.dump(2);
+}
+
+std::string discovery_report_json(const discovery_result& d) {
+  json j;
+  j["schema_version"] = 1;
+  j["discovery"] = discovery_json(d);
+  json refused = json::array();
+  for (auto& r : d.refused) refused.push_back(plugin_json(r));
+  j["refused"] = refused;
   return j.dump(2);
 }
 

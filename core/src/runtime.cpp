@@ -417,6 +417,24 @@ BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t 
   return BP_OK;
 }
 
+BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed) {
+  std::string text;
+  try {
+    config cfg;
+    if (bp_status s = load_config(options, &cfg); s != BP_OK) return s;
+    text = discovery_report_json(discover(cfg));
+  } catch (const std::exception& e) {
+    return fail(BP_ERR_INTERNAL, std::string("bp_discover_json: ") + e.what());
+  }
+  if (needed) *needed = text.size() + 1;
+  if (!buffer) return BP_OK;
+  if (size < text.size() + 1)
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_discover_json: buffer of " + std::to_string(size) + " bytes is too small; " +
+                                             std::to_string(text.size() + 1) + " needed");
+  std::memcpy(buffer, text.c_str(), text.size() + 1);
+  return BP_OK;
+}
+
 BP_API bp_status bp_runtime_placement(bp_runtime_t rt, bp_placement_stats* stats) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_placement");
   if (!stats || stats->struct_size < offsetof(bp_placement_stats, ops_on_backend))

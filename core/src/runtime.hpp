@@ -71,6 +71,7 @@ bool tensor_is_live(bp_tensor_t t);
 void register_tensor(bp_tensor_t t);
 void unregister_tensor(bp_tensor_t t);
 std::string report_json(bp_runtime_s& rt);
+std::string discovery_report_json(const discovery_result& d);
 std::string human_summary(const bp_runtime_s& rt);
 }  // namespace bp::core
 

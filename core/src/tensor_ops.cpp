@@ -74,6 +74,16 @@ bp_status prepare(bp_runtime_t rt, const char* fn, bp_op_kind kind, const void* 
   return BP_OK;
 }
 
+// Ops whose outputs are also read (updated in place, or accumulated into).
+bool outputs_are_read(const bp_op_desc& op) {
+  switch (op.kind) {
+    case BP_OP_ADAM_UPDATE:
+    case BP_OP_SGD_UPDATE: return true;
+    case BP_OP_GEMM: return op.attrs && static_cast<const bp_gemm_attrs*>(op.attrs)->beta != 0.0f;
+    default: return false;
+  }
+}
+
 // Run `op` on the CPU fallback plugin: copy every distinct tensor to host
 // buffers of that plugin, execute, copy outputs back. Aliased tensors (in-place
 // ops) map to one buffer, so aliasing is preserved.
@@ -84,14 +94,14 @@ bp_status run_on_fallback(bp_runtime_t rt, loaded_plugin* cpu, prepared_op& op) 
     for (auto& [t, ptr] : staged) cpu->api().mem_free(cpu->context(), 0, ptr);
   };
   uint64_t moved = 0;
-  auto stage = [&](bp_tensor_s* t, bp_tensor& view) -> bp_status {
+  auto stage = [&](bp_tensor_s* t, bp_tensor& view, bool copy_in) -> bp_status {
     auto it = staged.find(t);
     if (it == staged.end()) {
       void* ptr = nullptr;
       bp_status s = cpu->api().mem_alloc(cpu->context(), 0, t->nbytes, &ptr);
       if (s != BP_OK) return fail(s, cpu->take_error("mem_alloc", s));
       it = staged.emplace(t, ptr).first;
-      if (t->nbytes) {
+      if (t->nbytes && copy_in) {
         s = dev->api().mem_copy(dev->context(), 0, nullptr, ptr, t->data, t->nbytes, BP_MEMCPY_DEVICE_TO_HOST);
         if (s == BP_OK) s = dev->api().stream_synchronize(dev->context(), 0, nullptr);
         if (s != BP_OK) return fail(s, dev->take_error("mem_copy", s));
@@ -104,8 +114,9 @@ bp_status run_on_fallback(bp_runtime_t rt, loaded_plugin* cpu, prepared_op& op) 
     return BP_OK;
   };
   bp_status s = BP_OK;
-  for (uint32_t i = 0; s == BP_OK && i < op.desc.num_inputs; ++i) s = stage(op.in_t[i], op.in[i]);
-  for (uint32_t i = 0; s == BP_OK && i < op.desc.num_outputs; ++i) s = stage(op.out_t[i], op.out[i]);
+  const bool read_outputs = outputs_are_read(op.desc);
+  for (uint32_t i = 0; s == BP_OK && i < op.desc.num_inputs; ++i) s = stage(op.in_t[i], op.in[i], true);
+  for (uint32_t i = 0; s == BP_OK && i < op.desc.num_outputs; ++i) s = stage(op.out_t[i], op.out[i], read_outputs);
   if (s == BP_OK) {
     s = cpu->api().op_execute(cpu->context(), 0, nullptr, &op.desc);
     if (s != BP_OK) s = fail(s, cpu->take_error("op_execute", s));

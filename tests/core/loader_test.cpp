@@ -205,3 +205,19 @@ TEST_CASE("loader: allowlist pins by SHA-256") {
   bp_runtime_destroy(rt);
   fs::remove_all(dir);
 }
+
+TEST_CASE("discovery only: bp_discover_json lists candidates without running plugin code") {
+  // The crashing plugins would take the process down if any of their code ran.
+  hermetic_options h({fake_dir("probe_crash"), fake_dir("static_crash"), fake_dir("cpu")});
+  h.o.disable = "fakecpu";
+  uint64_t needed = 0;
+  REQUIRE(bp_discover_json(&h.o, nullptr, 0, &needed) == BP_OK);
+  std::string text(needed, '\0');
+  REQUIRE(bp_discover_json(&h.o, text.data(), text.size(), &needed) == BP_OK);
+  CHECK(text.find("libbackplane-crashy.so") != std::string::npos);
+  CHECK(text.find("libbackplane-staticcrash.so") != std::string::npos);
+  CHECK(text.find("\"decision\": \"disabled\"") != std::string::npos);
+  CHECK(text.find("\"schema_version\": 1") != std::string::npos);
+  char tiny[4];
+  CHECK(bp_discover_json(&h.o, tiny, sizeof tiny, &needed) == BP_ERR_INVALID_ARGUMENT);
+}

@@ -170,6 +170,15 @@ BP_API bp_status bp_runtime_event(bp_runtime_t runtime, uint32_t index, bp_event
  * gets the full size. buffer may be NULL to query the size. */
 BP_API bp_status bp_runtime_report_json(bp_runtime_t runtime, char* buffer, uint64_t size, uint64_t* needed);
 
+/* Discovery only: which search paths and plugin files a runtime created with
+ * `options` would consider, and the decision about each file that can be made
+ * WITHOUT loading it (refused as unsafe, not allowlisted, disabled, duplicate).
+ * No plugin code runs. JSON object {"schema_version", "discovery":
+ * {"search_paths", "candidates"}, "refused": [plugin records]}; same buffer
+ * protocol as bp_runtime_report_json. Tools use it to probe each accepted file
+ * in an isolated child process. */
+BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed);
+
 typedef struct bp_placement_stats {
   uint32_t struct_size;
   uint32_t reserved_;
