@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Training benchmark: `backplane train` (reference CNN, synthetic 1000-image
+# set, batch 32, Adam) against the same model in PyTorch, in the same run.
+# The first epoch of each is warm-up and excluded; both report the mean of
+# the remaining epochs.
+#
+#   scripts/bench_train.sh [--build DIR] [--epochs N] [--threads "2 1"] [--device cpu|cuda]
+#
+# cpu: openblas-cpu with BACKPLANE_CPU_THREADS=T vs torch.set_num_threads(T), for each T.
+# cuda: the cudnn backend vs PyTorch on cuda (needs a GPU; threads are irrelevant there).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="${here}/../build"
+epochs=6
+threads="2 1"
+device=cpu
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) build="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "bench_train.sh: unknown argument $1" >&2; exit 1 ;;
+  esac
+done
+
+tool="${build}/bin/backplane"
+[[ -x "${tool}" ]] || { echo "bench_train.sh: ${tool} not found; build the backplane_cli target first" >&2; exit 1; }
+python=/usr/bin/python3
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+
+if [[ "${device}" == cuda ]]; then
+  backend=cudnn
+  threads=1
+else
+  backend=openblas-cpu
+fi
+
+echo "Training benchmark: reference CNN, synthetic 1000x28x28x3, batch 32, Adam, ${epochs} epochs (first excluded)"
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+for t in ${threads}; do
+  BACKPLANE_CPU_THREADS="${t}" OPENBLAS_NUM_THREADS="${t}" \
+    "${tool}" train --backend "${backend}" --epochs "${epochs}" --json "${work}/bp-${t}.json" > "${work}/bp-${t}.log" 2>&1 \
+    || { cat "${work}/bp-${t}.log" >&2; exit 1; }
+  "${python}" "${here}/bench_train_torch.py" --threads "${t}" --epochs "${epochs}" --device "${device}" \
+    --json "${work}/torch-${t}.json" 2> "${work}/torch-${t}.log" \
+    || { cat "${work}/torch-${t}.log" >&2; exit 1; }
+  "${python}" "${here}/bench_train_compare.py" "${device}, ${t} thread(s)" "${work}/bp-${t}.json" "${work}/torch-${t}.json"
+done
