@@ -45,11 +45,12 @@ const std::string kCudaText = std::to_string(kCudaMajor) + "." + std::to_string(
 const std::string kCudnnMajor = std::to_string(CUDNN_MAJOR);
 const std::string kCudnnBuild = kCudnnMajor + "." + std::to_string(CUDNN_MINOR);
 
-// "9.19.0" from cudnnGetVersion(): 9.x encodes major*10000+minor*100+patch,
-// 8.x and older major*1000+minor*100+patch.
+// "9.19.0" from cudnnGetVersion(). cuDNN 9 encodes major*10000 + minor*100 +
+// patch (91900); cuDNN 8 and older major*1000 + minor*100 + patch (8907 for
+// 8.9.7). Values >= 10000 use the first form, so 80907 also reads as 8.9.7.
 dep_version decode_cudnn_version(size_t v) {
   dep_version out;
-  if (v >= 90000) {
+  if (v >= 10000) {
     out.major = static_cast<int>(v / 10000), out.minor = static_cast<int>((v % 10000) / 100);
   } else {
     out.major = static_cast<int>(v / 1000), out.minor = static_cast<int>((v % 1000) / 100);
