@@ -104,7 +104,9 @@ void run_devices(const devices_options& options) {
     settings.timeout_seconds = options.timeout_seconds;
     report = isolated_report(request, settings);
   } else {
-    report = collect_report_in_process(request).report;
+    collected_report collected = collect_report_in_process(request);
+    if (collected.configuration_error) throw configuration_error(collected.error);
+    report = std::move(collected.report);
   }
   if (options.common.json)
     std::printf("%s\n", devices_view(report).dump(2).c_str());

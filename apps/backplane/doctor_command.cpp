@@ -114,8 +114,13 @@ void render_environment(std::string& out, const json& report, const palette& sty
   out += style.bold("Environment") + "\n";
   const json& env = json_object(report, "environment");
   for (auto it = env.begin(); it != env.end(); ++it)
-    out += fmt::format("  {}={}\n", it.key(), it->is_null() ? style.dim("(unset)") : it->get<std::string>());
-  if (env.empty()) out += "  (no BACKPLANE_* variable set)\n";
+    out += fmt::format("  {}={}\n", it.key(), it->is_string() ? it->get<std::string>() : it->dump());
+  // Always say whether these two are set: they change what the GPU plugins see.
+  for (const char* name : {"LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES"})
+    if (!env.contains(name)) out += fmt::format("  {} {}\n", name, style.dim("(unset)"));
+  bool any_backplane = false;
+  for (auto it = env.begin(); it != env.end(); ++it) any_backplane = any_backplane || it.key().rfind("BACKPLANE_", 0) == 0;
+  if (!any_backplane) out += "  (no BACKPLANE_* variable set)\n";
 }
 
 void render_selection(std::string& out, const json& report, const palette& style) {
@@ -165,7 +170,9 @@ void run_doctor(const doctor_options& options) {
     settings.timeout_seconds = options.timeout_seconds;
     report = isolated_report(request, settings);
   } else {
-    report = collect_report_in_process(request).report;
+    collected_report collected = collect_report_in_process(request);
+    if (collected.configuration_error) throw configuration_error(collected.error);
+    report = std::move(collected.report);
     report["isolation"] = {{"enabled", false}};
   }
   if (options.common.json) {

@@ -80,12 +80,12 @@ int child_probe(int result_fd, const std::string& file, const runtime_request& p
 
 }  // namespace
 
-isolated_result probe_file_isolated(const scanned_candidate& candidate, const runtime_request& request,
+isolated_result probe_file_isolated(const std::string& file, const runtime_request& request,
                                     const isolation_settings& settings) {
   isolated_result result;
-  result.candidate = candidate;
-  result.outcome = run_in_child(
-      [&](int result_fd) { return child_probe(result_fd, candidate.path, request); }, settings.timeout_seconds);
+  result.file = file;
+  result.outcome = run_in_child([&](int result_fd) { return child_probe(result_fd, file, request); },
+                                settings.timeout_seconds);
   std::istringstream lines(result.outcome.result);
   for (std::string line; std::getline(lines, line);) {
     nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
@@ -100,12 +100,9 @@ isolated_result probe_file_isolated(const scanned_candidate& candidate, const ru
 }
 
 nlohmann::json isolated_report(const runtime_request& request, const isolation_settings& settings) {
-  const plugin_scan scan = scan_plugin_files(request.plugin_paths, request.explicit_paths_only);
+  const plugin_scan scan = scan_plugin_files(request);
   std::vector<isolated_result> results;
-  for (const scanned_candidate& candidate : scan.candidates) {
-    if (candidate.decision != "probe") continue;
-    results.push_back(probe_file_isolated(candidate, request, settings));
-  }
+  for (const std::string& file : scan.to_probe) results.push_back(probe_file_isolated(file, request, settings));
   return merge_isolated_results(scan, results, request, settings);
 }
 

@@ -8,7 +8,8 @@
 // the signal) or probe_timeout and the others are still diagnosed.
 //
 // How (docs/operations.md, "Isolation"):
-//   1. plugin_scan lists candidate files WITHOUT running plugin code;
+//   1. plugin_scan lists candidate files WITHOUT running plugin code
+//      (the core's bp_discover_json);
 //   2. per file, a forked child (a) reads the plugin's identity table
 //      (name, priority, device kind) through its entry symbol and sends it
 //      at once, then (b) calls bp_runtime_create with plugin_paths = {file},
@@ -35,14 +36,14 @@ struct isolation_settings {
 
 // One candidate file and what its child produced.
 struct isolated_result {
-  scanned_candidate candidate;
+  std::string file;
   child_outcome outcome;
   nlohmann::json identity;  // {"name","version","priority","device_kind","abi":{...}} or null
   nlohmann::json report;    // the child's core report, or null
 };
 
 // Probes one plugin file in a child.
-isolated_result probe_file_isolated(const scanned_candidate& candidate, const runtime_request& request,
+isolated_result probe_file_isolated(const std::string& file, const runtime_request& request,
                                     const isolation_settings& settings);
 
 // The whole isolated diagnosis, as one report.

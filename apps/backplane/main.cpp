@@ -9,6 +9,7 @@
 #include "backplane/runtime.h"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "report_collect.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{fmt::format("backplane {} — inspect and use Backplane tensor backends", bp_version_string())};
@@ -30,6 +31,9 @@ int main(int argc, char** argv) {
     return e.get_exit_code();  // a subcommand chose its exit code by throwing
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the usage problem
+    return bp::cli::exit_error;
+  } catch (const bp::cli::configuration_error& e) {
+    std::fprintf(stderr, "backplane: configuration error: %s\n", e.what());
     return bp::cli::exit_error;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "backplane: internal error: %s\n", e.what());

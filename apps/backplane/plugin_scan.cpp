@@ -3,10 +3,7 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <system_error>
 
 #include "backplane/runtime.h"
@@ -16,24 +13,12 @@ namespace fs = std::filesystem;
 
 namespace bp::cli {
 
-namespace {
-const char kPrefix[] = "libbackplane-";
-const char kSuffix[] = ".so";
-
-bool ends_with(const std::string& text, const std::string& tail) {
-  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
-}
-}  // namespace
-
-bool is_plugin_file_name(const std::string& file_name) {
-  const std::string prefix(kPrefix), suffix(kSuffix);
-  return file_name.size() > prefix.size() + suffix.size() && file_name.compare(0, prefix.size(), prefix) == 0 &&
-         ends_with(file_name, suffix);
-}
-
 std::string plugin_name_from_path(const std::string& path) {
-  std::string file = fs::path(path).filename().string();
-  if (is_plugin_file_name(file)) return file.substr(sizeof(kPrefix) - 1, file.size() - (sizeof(kPrefix) - 1) - (sizeof(kSuffix) - 1));
+  const std::string file = fs::path(path).filename().string();
+  const std::string prefix = "libbackplane-", suffix = ".so";
+  if (file.size() > prefix.size() + suffix.size() && file.compare(0, prefix.size(), prefix) == 0 &&
+      file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
   return file;
 }
 
@@ -46,50 +31,31 @@ std::string install_plugin_folder() {
   return (library.parent_path() / "backplane" / "plugins").string();
 }
 
-plugin_scan scan_plugin_files(const std::vector<std::string>& host_paths, bool explicit_paths_only) {
+plugin_scan scan_plugin_files(const runtime_request& request) {
+  std::vector<const char*> paths;
+  for (const std::string& path : request.plugin_paths) paths.push_back(path.c_str());
+  bp_runtime_options options;
+  bp_runtime_options_init(&options);
+  options.plugin_paths = paths.empty() ? nullptr : paths.data();
+  options.num_plugin_paths = static_cast<uint32_t>(paths.size());
+  options.backends = request.backends.empty() ? nullptr : request.backends.c_str();
+  options.fallback = BP_FALLBACK_ALLOW;
+  options.explicit_paths_only = request.explicit_paths_only ? 1 : 0;
+
+  uint64_t needed = 0;
+  if (bp_discover_json(&options, nullptr, 0, &needed) != BP_OK) throw configuration_error(bp_last_error_message());
+  std::string text(needed, '\0');
+  if (bp_discover_json(&options, text.data(), text.size(), &needed) != BP_OK)
+    throw configuration_error(bp_last_error_message());
+  text.resize(needed ? needed - 1 : 0);
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_object()) throw std::runtime_error("bp_discover_json returned invalid JSON");
+
   plugin_scan scan;
-  for (const std::string& path : host_paths) scan.search_paths.push_back({path, "host_api", false});
-  if (const char* env = std::getenv("BACKPLANE_PLUGIN_PATH"))
-    for (const std::string& path : split_list(env, ':')) scan.search_paths.push_back({path, "env", false});
-  if (!explicit_paths_only) {
-    const std::string install = install_plugin_folder();
-    if (!install.empty()) scan.search_paths.push_back({install, "install", false});
-#ifdef BACKPLANE_BUILD_PLUGIN_DIR
-    scan.search_paths.push_back({BACKPLANE_BUILD_PLUGIN_DIR, "build", false});
-#endif
-  }
-
-  std::set<std::string> seen_files;  // canonical paths already listed
-  auto add_candidate = [&](const fs::path& file, const std::string& origin) {
-    std::error_code ec;
-    const std::string canonical = fs::canonical(file, ec).string();
-    scanned_candidate candidate{file.string(), origin, "probe", ""};
-    if (!ec && !seen_files.insert(canonical).second) {
-      candidate.decision = "duplicate";
-      candidate.reason = "same file as an earlier candidate (" + canonical + ")";
-    }
-    scan.candidates.push_back(std::move(candidate));
-  };
-
-  for (scanned_search_path& search : scan.search_paths) {
-    std::error_code ec;
-    const fs::path root(search.path);
-    search.exists = fs::exists(root, ec);
-    if (!search.exists) continue;
-    if (fs::is_regular_file(root, ec)) {  // an explicit plugin file: taken whatever its name
-      add_candidate(root, search.origin);
-      continue;
-    }
-    if (!fs::is_directory(root, ec)) continue;
-    std::vector<fs::path> files;
-    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      std::error_code type_ec;
-      if (is_plugin_file_name(name) && it->is_regular_file(type_ec)) files.push_back(it->path());
-    }
-    std::sort(files.begin(), files.end());  // deterministic order, as the core's
-    for (const fs::path& file : files) add_candidate(file, search.origin);
-  }
+  scan.discovery = json_object(parsed, "discovery");
+  scan.refused = json_array(parsed, "refused");
+  for (const nlohmann::json& candidate : json_array(scan.discovery, "candidates"))
+    if (json_string(candidate, "decision") == "loaded") scan.to_probe.push_back(json_string(candidate, "path"));
   return scan;
 }
 

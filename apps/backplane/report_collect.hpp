@@ -4,6 +4,7 @@
 // of an isolated probe (isolated_probe.hpp).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,12 @@
 #include "backplane/runtime.h"
 
 namespace bp::cli {
+
+// bp_runtime_create refused the settings themselves (bad BACKPLANE_* value,
+// fault injection refused...): the tool prints it and exits with 1.
+struct configuration_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // What to ask the core for.
 struct runtime_request {
@@ -22,15 +29,28 @@ struct runtime_request {
 
 struct collected_report {
   nlohmann::json report = nlohmann::json::object();
-  bool runtime_created = false;  // bp_runtime_create succeeded
+  bool runtime_created = false;  // the first bp_runtime_create succeeded
+  bp_status status = BP_OK;      // its status
   std::string error;             // its message when it failed
+  // Creation failed for a reason other than "nothing usable" (a bad
+  // BACKPLANE_* value, fault injection refused...): report holds no plugins
+  // and the tool should print `error` and exit 1.
+  bool configuration_error = false;
 };
 
 // Discovers, loads, probes and selects exactly as a host application would,
 // except that the fallback policy is forced to "allow" (so a fallback still
 // yields a runtime and a report, and nothing is printed); the report's
 // policy.fallback is then set back to what a host would get.
+//
+// When nothing can serve, bp_runtime_create fails with a prose message; the
+// structured report is then taken from the message if it holds one, else
+// by creating the runtime once more with the tool's "doctor-anchor" plugin
+// appended (anchor/doctor_anchor.cpp) and removing the anchor from the report.
 collected_report collect_report_in_process(const runtime_request& request);
+
+// <core library folder>/backplane/tool/libbackplane-doctor-anchor.so ("" if the core's folder is unknown).
+std::string anchor_plugin_file();
 
 // The report JSON of a created runtime (throws std::runtime_error on failure).
 std::string runtime_report_text(bp_runtime_t runtime);
@@ -42,9 +62,9 @@ nlohmann::json report_from_failure_message(const std::string& message);
 // The fallback policy a host would get from the environment: "allow", "warn" or "error".
 std::string effective_fallback_policy();
 
-// The variables that influence discovery and selection, as the report shows
-// them: every BACKPLANE_* variable plus LD_LIBRARY_PATH and CUDA_VISIBLE_DEVICES
-// (null when unset).
+// The variables that influence discovery and selection, as the core's report
+// shows them: every BACKPLANE_* variable plus LD_LIBRARY_PATH,
+// CUDA_VISIBLE_DEVICES, LD_PRELOAD, CUDA_PATH and CUDA_HOME, when set.
 nlohmann::json environment_snapshot();
 
 }  // namespace bp::cli

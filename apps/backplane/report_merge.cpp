@@ -20,7 +20,7 @@ using json = nlohmann::json;
 json default_policy(const runtime_request& request) {
   std::string backends = request.backends;
   if (backends.empty())
-    if (const char* env = std::getenv("BACKPLANE_BACKEND")) backends = env;
+    if (const char* env = std::getenv("BACKPLANE_BACKEND")) backends = std::string(env) == "auto" ? "" : env;
   const char* disabled = std::getenv("BACKPLANE_DISABLE");
   return {{"backends", split_list(backends, ',')},
           {"fallback", effective_fallback_policy()},
@@ -55,7 +55,7 @@ json isolation_record(const isolated_result& result) {
 // The plugin entry for a child that never produced a report.
 json synthesized_plugin(const isolated_result& result, const isolation_settings& settings) {
   const json& id = result.identity;
-  const std::string file = result.candidate.path;
+  const std::string file = result.file;
   const std::string name = json_string(id, "name", plugin_name_from_path(file));
   const child_outcome& o = result.outcome;
   std::string state, message, remedy;
@@ -124,14 +124,13 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
                  {"isolation", {{"enabled", true}, {"timeout_s", settings.timeout_seconds},
                                 {"method", "one forked child per plugin file"}}}};
 
-  for (const scanned_search_path& path : scan.search_paths)
-    report["discovery"]["search_paths"].push_back(
-        {{"path", path.path}, {"origin", path.origin}, {"exists", path.exists}});
-
+  report["discovery"] = scan.discovery;
+  // As in the core's report: files refused before loading come first.
+  for (const json& refused : scan.refused) report["plugins"].push_back(refused);
   std::map<std::string, json> candidate_by_path;  // decisions for probed files
   std::map<std::string, std::string> first_path_of;  // plugin name -> file that provided it
   for (const isolated_result& result : results) {
-    const std::string& file = result.candidate.path;
+    const std::string& file = result.file;
     json isolation = isolation_record(result);
     json candidate = {{"path", file}, {"decision", "loaded"}, {"reason", ""}, {"isolation", isolation["outcome"]}};
     std::vector<json> entries;
@@ -160,9 +159,9 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
         // Same rule as the core: the first file providing a name wins.
         plugin["state"] = "refused";
         plugin["cause"] = "duplicate";
-        plugin["message"] = fmt::format("a plugin named '{}' was already found at {}; this copy is ignored", name,
-                                        earlier->second);
-        plugin["remedy"] = "remove one of the copies, or order the search paths so the wanted one comes first";
+        plugin["message"] = fmt::format("another file ({}) already provides plugin '{}' (first one found wins)",
+                                        earlier->second, name);
+        plugin["remedy"] = bp_cause_remedy(BP_CAUSE_DUPLICATE);
         candidate["decision"] = "duplicate";
         candidate["reason"] = plugin["message"];
       } else if (earlier == first_path_of.end() && state != "refused") {
@@ -172,13 +171,9 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
     }
     candidate_by_path[file] = std::move(candidate);
   }
-  for (const scanned_candidate& c : scan.candidates) {
-    auto found = candidate_by_path.find(c.path);
-    if (found != candidate_by_path.end() && c.decision == "probe") {
-      report["discovery"]["candidates"].push_back(found->second);
-    } else {
-      report["discovery"]["candidates"].push_back({{"path", c.path}, {"decision", c.decision}, {"reason", c.reason}});
-    }
+  for (json& candidate : report["discovery"]["candidates"]) {
+    auto found = candidate_by_path.find(json_string(candidate, "path"));
+    if (found != candidate_by_path.end() && json_string(candidate, "decision") == "loaded") candidate = found->second;
   }
   if (report["policy"].is_null()) report["policy"] = default_policy(request);
   apply_selection(report);
@@ -190,62 +185,78 @@ void apply_selection(json& report) {
   std::vector<std::string> backends;
   for (const json& name : json_array(json_object(report, "policy"), "backends"))
     if (name.is_string()) backends.push_back(name.get<std::string>());
+  auto is_duplicate = [](const json& plugin) { return json_string(plugin, "cause") == "duplicate"; };
 
-  std::vector<json*> order;  // candidates, most preferred first
+  // Candidates in preference order, exactly as the core's create_runtime orders them.
+  std::vector<size_t> order;  // indices into plugins (stable while we append)
   if (!backends.empty()) {
-    for (const std::string& name : backends)
-      for (json& plugin : plugins)
-        if (json_string(plugin, "name") == name && json_string(plugin, "state") != "refused") {
-          order.push_back(&plugin);
+    for (const std::string& name : backends) {
+      size_t found = plugins.size();
+      for (size_t i = 0; i < plugins.size(); ++i)
+        if (json_string(plugins[i], "name") == name && !is_duplicate(plugins[i])) {
+          found = i;
           break;
         }
-  } else {
-    for (json& plugin : plugins) {
-      const std::string state = json_string(plugin, "state");
-      if (state != "disabled" && state != "refused") order.push_back(&plugin);
+      if (found == plugins.size()) {
+        std::vector<std::string> where;
+        for (const json& path : json_array(json_object(report, "discovery"), "search_paths"))
+          where.push_back(json_string(path, "path"));
+        plugins.push_back(
+            {{"name", name}, {"path", ""}, {"version", ""}, {"state", "load_failed"}, {"stage", "discover"},
+             {"cause", "not_found"},
+             {"message", fmt::format("no plugin named '{}' (file libbackplane-{}.so) was found in: {}", name, name,
+                                     where.empty() ? std::string("(no search paths)") : join(where, ", "))},
+             {"remedy", "install the plugin, or add its folder to BACKPLANE_PLUGIN_PATH; `backplane doctor` lists "
+                        "what was found"},
+             {"priority", 0}, {"device_kind", "other"}, {"selected", false}, {"devices", json::array()},
+             {"dependencies", json::array()}});
+      }
+      order.push_back(found);
     }
-    std::stable_sort(order.begin(), order.end(), [](const json* a, const json* b) {
-      return json_int(*a, "priority") > json_int(*b, "priority");
+  } else {
+    for (size_t i = 0; i < plugins.size(); ++i)
+      if (!is_duplicate(plugins[i])) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const std::string kind_a = json_string(plugins[a], "device_kind"), kind_b = json_string(plugins[b], "device_kind");
+      if (kind_a != kind_b) return kind_a == "gpu";  // GPU before anything else
+      return json_int(plugins[a], "priority") > json_int(plugins[b], "priority");
     });
   }
-  std::string preferred = !backends.empty() ? backends.front() : (order.empty() ? "" : json_string(*order[0], "name"));
-  json* selected = nullptr;
-  for (json* plugin : order)
-    if (json_string(*plugin, "state") == "ready") {
-      selected = plugin;
+
+  const std::string preferred = order.empty() ? "" : json_string(plugins[order[0]], "name");
+  std::vector<size_t> failed;
+  size_t selected = plugins.size();
+  for (size_t index : order) {
+    if (json_string(plugins[index], "state") == "ready") {
+      selected = index;
       break;
     }
-
-  for (json& plugin : plugins) plugin["selected"] = (&plugin == selected);
-  report["preferred"] = preferred.empty() ? json(nullptr) : json(preferred);
-  if (selected) {
-    const json& devices = json_array(*selected, "devices");
-    report["selected"] = {{"backend", json_string(*selected, "name")},
-                          {"device", devices.empty() ? json(nullptr) : devices[0]}};
-  } else {
-    report["selected"] = nullptr;
+    failed.push_back(index);
   }
-  const std::string selected_name = selected ? json_string(*selected, "name") : "";
-  report["verdict"] = !selected ? "nothing_usable" : (selected_name == preferred ? "ready" : "fell_back");
+  for (size_t i = 0; i < plugins.size(); ++i) plugins[i]["selected"] = (i == selected);
+  report["preferred"] = preferred.empty() ? json(nullptr) : json(preferred);
 
   json events = json::array();
-  if (!preferred.empty() && selected_name != preferred) {
-    const json* wanted = nullptr;
-    for (const json& plugin : plugins)
-      if (json_string(plugin, "name") == preferred) wanted = &plugin;
-    json event = {{"kind", "backend_fallback"}, {"plugin", preferred}, {"selected", selected_name}};
-    if (wanted) {
-      event["stage"] = json_string(*wanted, "stage", "probe");
-      event["cause"] = json_string(*wanted, "cause", "none");
-      event["message"] = json_string(*wanted, "message");
-      event["remedy"] = json_string(*wanted, "remedy");
-    } else {
-      event["stage"] = "discover";
-      event["cause"] = "not_found";
-      event["message"] = fmt::format("no plugin named '{}' was found in the search paths", preferred);
-      event["remedy"] = bp_cause_remedy(BP_CAUSE_NOT_FOUND);
+  if (selected == plugins.size()) {
+    report["selected"] = nullptr;
+    report["verdict"] = "nothing_usable";  // the core raises no event: creation fails
+  } else {
+    const json& chosen = plugins[selected];
+    const std::string selected_name = json_string(chosen, "name");
+    const json& devices = json_array(chosen, "devices");
+    report["selected"] = {{"backend", selected_name}, {"device", devices.empty() ? json(nullptr) : devices[0]}};
+    report["verdict"] = selected_name == preferred ? "ready" : "fell_back";
+    for (size_t index : failed) {
+      const json& plugin = plugins[index];
+      events.push_back({{"kind", "backend_fallback"},
+                        {"plugin", json_string(plugin, "name")},
+                        {"selected", selected_name},
+                        {"stage", json_string(plugin, "stage", "probe")},
+                        {"cause", json_string(plugin, "cause", "none")},
+                        {"op", ""},
+                        {"message", json_string(plugin, "message")},
+                        {"remedy", json_string(plugin, "remedy")}});
     }
-    events.push_back(std::move(event));
   }
   report["events"] = std::move(events);
 }
