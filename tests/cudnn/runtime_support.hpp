@@ -1,0 +1,72 @@
+// runtime_support.hpp — runtimes over the build tree's plugin folder for the
+// cudnn tests, event capture, and the GPU-or-skip helper.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backplane/backplane.hpp"
+#include "doctest/doctest.h"
+
+namespace cudnn_test {
+
+struct captured_event {
+  bp_event_kind kind;
+  std::string plugin, selected, message, remedy;
+  bp_cause cause;
+  bp_stage stage;
+};
+
+struct event_log {
+  std::vector<captured_event> events;
+  static void callback(void* user, const bp_event* e) {
+    static_cast<event_log*>(user)->events.push_back(
+        {e->kind, e->plugin ? e->plugin : "", e->selected ? e->selected : "", e->message ? e->message : "",
+         e->remedy ? e->remedy : "", e->cause, e->stage});
+  }
+};
+
+// Hermetic options: only the build's plugin folder, no BACKPLANE_* variables.
+inline bp_runtime_options hermetic_options(const char* backends, event_log* log = nullptr, const char* fault = nullptr) {
+  static const char* paths[] = {BP_PLUGIN_DIR};
+  bp_runtime_options o;
+  bp_runtime_options_init(&o);
+  o.plugin_paths = paths;
+  o.num_plugin_paths = 1;
+  o.explicit_paths_only = 1;
+  o.use_environment = 0;
+  o.backends = backends;
+  o.fault = fault;
+  if (log) {
+    o.on_event = &event_log::callback;
+    o.user_data = log;
+  }
+  return o;
+}
+
+// The cudnn runtime, or nullptr after a visible SKIPPED message saying why.
+inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip() {
+  bp_runtime_options o = hermetic_options("cudnn");
+  o.fallback = BP_FALLBACK_ERROR;
+  o.op_fallback = 0;  // conformance means the GPU runs every op itself
+  bp_runtime_t rt = nullptr;
+  if (bp_runtime_create(&o, &rt) != BP_OK) {
+    const std::string why = bp_last_error_message();
+    if (why.find("libcuda.so.1 not found") != std::string::npos)
+      MESSAGE("SKIPPED: no CUDA driver (libcuda.so.1 not found)");
+    else
+      MESSAGE("SKIPPED: the cudnn plugin cannot serve here: " << why);
+    return nullptr;
+  }
+  bp_runtime_destroy(rt);
+  return std::make_unique<bp::runtime>(o);
+}
+
+inline std::unique_ptr<bp::runtime> cpu_runtime() {
+  bp_runtime_options o = hermetic_options("openblas-cpu");
+  o.fallback = BP_FALLBACK_ERROR;
+  return std::make_unique<bp::runtime>(o);
+}
+
+}  // namespace cudnn_test
