@@ -30,7 +30,7 @@ void copy(const op_call& call) {
   const bp_tensor& y = call.out(0);
   const int64_t n = count(x);
   const uint64_t elem = bp::sdk::dtype_bytes(x.dtype);
-  if (n == 0 || dptr(x) == dptr(y) && bp::sdk::is_compact(x) && bp::sdk::is_compact(y)) return;
+  if (n == 0 || (dptr(x) == dptr(y) && bp::sdk::is_compact(x) && bp::sdk::is_compact(y))) return;
   if (bp::sdk::is_compact(x) && bp::sdk::is_compact(y)) {
     BP_CHECK(call.dev.cu().cuMemcpyDtoDAsync(dptr(y), dptr(x), uint64_t(n) * elem, call.stream));
     return;
