@@ -25,6 +25,39 @@ channel_view view_of(const bp_tensor& t, bp_layout layout) {
 
 constexpr int64_t kGrain = 1 << 15;
 
+// Rows [lo, hi) of (outer, channels, inner): y = x + b over the channel axis.
+BP_MULTIVERSION void bias_add_rows(const channel_view& v, const float* x, const float* b, float* y, int64_t lo,
+                                   int64_t hi) {
+  const int64_t row = v.channels * v.inner;
+  for (int64_t o = lo; o < hi; ++o) {
+    const float* xr = x + o * row;
+    float* yr = y + o * row;
+    if (v.inner == 1) {
+      for (int64_t c = 0; c < v.channels; ++c) yr[c] = xr[c] + b[c];
+    } else {
+      for (int64_t c = 0; c < v.channels; ++c)
+        for (int64_t i = 0; i < v.inner; ++i) yr[c * v.inner + i] = xr[c * v.inner + i] + b[c];
+    }
+  }
+}
+
+// acc[c] += sum of rows [lo, hi) over everything but the channel axis.
+BP_MULTIVERSION void bias_grad_rows(const channel_view& v, const float* dy, float* acc, int64_t lo, int64_t hi) {
+  const int64_t C = v.channels, row = C * v.inner;
+  for (int64_t o = lo; o < hi; ++o) {
+    const float* r = dy + o * row;
+    if (v.inner == 1) {
+      for (int64_t c = 0; c < C; ++c) acc[c] += r[c];
+    } else {
+      for (int64_t c = 0; c < C; ++c) {
+        float s = 0.0f;
+        for (int64_t i = 0; i < v.inner; ++i) s += r[c * v.inner + i];
+        acc[c] += s;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void execute_bias_add(const bp_op_desc& op) {
@@ -35,18 +68,8 @@ void execute_bias_add(const bp_op_desc& op) {
   float* y = f32(op.outputs[0]);
   const int64_t row = v.channels * v.inner;
   if (row == 0) return;
-  parallel_ranges(v.outer, std::max<int64_t>(1, kGrain / row), [&](int64_t lo, int64_t hi) {
-    for (int64_t o = lo; o < hi; ++o) {
-      const float* xr = x + o * row;
-      float* yr = y + o * row;
-      if (v.inner == 1) {
-        for (int64_t c = 0; c < v.channels; ++c) yr[c] = xr[c] + b[c];
-      } else {
-        for (int64_t c = 0; c < v.channels; ++c)
-          for (int64_t i = 0; i < v.inner; ++i) yr[c * v.inner + i] = xr[c * v.inner + i] + b[c];
-      }
-    }
-  });
+  parallel_ranges(v.outer, std::max<int64_t>(1, kGrain / row),
+                  [&](int64_t lo, int64_t hi) { bias_add_rows(v, x, b, y, lo, hi); });
 }
 
 void execute_bias_grad(const bp_op_desc& op) {
@@ -66,19 +89,8 @@ void execute_bias_grad(const bp_op_desc& op) {
   const int64_t chunks = chunk_count(v.outer, std::max<int64_t>(1, kGrain / row), threads);
   std::vector<float> partial(size_t(chunks * C), 0.0f);
   pool().run(chunks, [&](int64_t chunk, int) {
-    float* acc = partial.data() + chunk * C;
-    for (int64_t o = chunk_begin(v.outer, chunks, chunk); o < chunk_begin(v.outer, chunks, chunk + 1); ++o) {
-      const float* r = dy + o * row;
-      if (v.inner == 1) {
-        for (int64_t c = 0; c < C; ++c) acc[c] += r[c];
-      } else {
-        for (int64_t c = 0; c < C; ++c) {
-          float s = 0.0f;
-          for (int64_t i = 0; i < v.inner; ++i) s += r[c * v.inner + i];
-          acc[c] += s;
-        }
-      }
-    }
+    bias_grad_rows(v, dy, partial.data() + chunk * C, chunk_begin(v.outer, chunks, chunk),
+                   chunk_begin(v.outer, chunks, chunk + 1));
   });
   for (int64_t c = 0; c < C; ++c) {
     double s = 0.0;

@@ -24,87 +24,98 @@ constexpr int kSpinIterations = 20000;
 
 thread_pool::thread_pool(int threads) {
   if (threads < 1) threads = 1;
-  workers_.reserve(threads - 1);
+  workers_.reserve(size_t(threads - 1));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 thread_pool::~thread_pool() {
+  stop_.store(true, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lk(wake_mutex_);
-    stop_.store(true, std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_release);
+    // A generation change wakes sleepers; they see stop_ and exit.
+    state_.fetch_add(uint64_t(1) << 32, std::memory_order_acq_rel);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void thread_pool::work(int participant) {
+void thread_pool::work(uint32_t gen, const job& j, int participant) {
+  uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
-    const int64_t item = next_item_.fetch_add(1, std::memory_order_relaxed);
-    if (item >= job_items_) break;
-    job_(job_ctx_, item, participant);
+    if (uint32_t(s >> 32) != gen || uint32_t(s) >= j.items) return;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    try {
+      j.fn(j.ctx, int64_t(uint32_t(s)), participant);
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lk(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      // Close the job: no thread claims another item of it.
+      uint64_t cur = state_.load(std::memory_order_acquire);
+      while (uint32_t(cur >> 32) == gen && uint32_t(cur) < j.items &&
+             !state_.compare_exchange_weak(cur, (uint64_t(gen) << 32) | j.items, std::memory_order_acq_rel)) {
+      }
+      return;
+    }
+    s = state_.load(std::memory_order_acquire);
   }
 }
 
 void thread_pool::worker_loop(int participant) {
-  uint64_t seen = 0;
+  uint32_t seen = uint32_t(state_.load(std::memory_order_acquire) >> 32);
   for (;;) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (int spin = 0; uint32_t(s >> 32) == seen && spin < kSpinIterations; ++spin) {
       BP_CPU_RELAX();
-      gen = generation_.load(std::memory_order_acquire);
+      s = state_.load(std::memory_order_acquire);
     }
-    if (gen == seen) {
+    if (uint32_t(s >> 32) == seen) {
       std::unique_lock<std::mutex> lk(wake_mutex_);
       ++sleepers_;
-      wake_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      wake_.wait(lk, [&] { return uint32_t(state_.load(std::memory_order_acquire) >> 32) != seen; });
       --sleepers_;
-      gen = generation_.load(std::memory_order_acquire);
+      s = state_.load(std::memory_order_acquire);
     }
-    seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
-    // Every worker acknowledges every job (even with nothing to do) so that
-    // none can still be reading this job's fields when the next one is posted.
-    if (participant < job_participants_) work(participant);
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    const uint32_t gen = uint32_t(s >> 32);
+    seen = gen;
+    // Join the job only if it is still the current one after announcing
+    // ourselves; otherwise the caller may already have returned.
+    active_.fetch_add(1, std::memory_order_acq_rel);
+    if (uint32_t(state_.load(std::memory_order_acquire) >> 32) == gen) work(gen, jobs_[gen & 1], participant);
+    active_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
 void thread_pool::run_erased(int64_t items, job_fn fn, void* ctx) {
   std::unique_lock<std::mutex> busy(submit_, std::try_to_lock);
-  if (!busy.owns_lock() || workers_.empty() || items == 1) {
+  if (!busy.owns_lock() || workers_.empty() || items == 1 || items > int64_t(UINT32_MAX)) {
     for (int64_t i = 0; i < items; ++i) fn(ctx, i, 0);
     return;
   }
-  const int64_t participants = items < size() ? items : size();
-  job_ = fn;
-  job_ctx_ = ctx;
-  job_items_ = items;
-  job_participants_ = static_cast<int>(participants);
-  next_item_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  bool notify = false;
+  const uint32_t gen = uint32_t(state_.load(std::memory_order_relaxed) >> 32) + 1;
+  job& j = jobs_[gen & 1];
+  j.fn = fn, j.ctx = ctx, j.items = uint32_t(items);
+  state_.store(uint64_t(gen) << 32, std::memory_order_release);
+  bool notify;
   {
     std::lock_guard<std::mutex> lk(wake_mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
     notify = sleepers_ > 0;
   }
   if (notify) wake_.notify_all();
-  // Exceptions from items are not expected (kernels do not throw after
-  // validation); if one does, finish the wait first so no worker touches a
-  // dead job, then rethrow.
-  std::exception_ptr error;
-  try {
-    work(0);
-  } catch (...) {
-    error = std::current_exception();
-    next_item_.store(items, std::memory_order_relaxed);
-  }
-  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  work(gen, j, 0);
+  // Every item is claimed; wait for the threads still running one.
+  for (int spin = 0; active_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpinIterations)
       BP_CPU_RELAX();
     else
       std::this_thread::yield();
+  }
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lk(error_mutex_);
+    std::swap(error, error_);
   }
   if (error) std::rethrow_exception(error);
 }
@@ -142,6 +153,24 @@ int configured_threads() {
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(hw) : 1;
+}
+
+namespace {
+std::atomic<conv_kernel> g_conv_kernel{conv_kernel::automatic};
+}  // namespace
+
+conv_kernel conv_kernel_choice() { return g_conv_kernel.load(std::memory_order_relaxed); }
+
+void read_conv_kernel_option() {
+  const std::string v = bp::sdk::option("CPU_CONV_KERNEL");
+  if (v.empty() || v == "auto") {
+    g_conv_kernel = conv_kernel::automatic;
+  } else if (v == "gemm") {
+    g_conv_kernel = conv_kernel::gemm;
+  } else {
+    g_conv_kernel = conv_kernel::automatic;
+    bp::sdk::log(BP_LOG_WARN, "ignoring BACKPLANE_CPU_CONV_KERNEL='" + v + "' (expected auto or gemm)");
+  }
 }
 
 namespace {

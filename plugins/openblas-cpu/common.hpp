@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -14,11 +15,22 @@
 #include "backplane/abi.h"
 #include "backplane/sdk/tensor_util.hpp"
 
+// Hot loops are compiled once per ISA level and picked at load time (ifunc),
+// so the module stays runnable on any x86-64 while using AVX2/AVX-512 where
+// present. GCC only; other compilers get the baseline build.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BP_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define BP_MULTIVERSION
+#endif
+
 namespace bp::openblas_cpu {
 
-// A persistent pool of worker threads. run() splits `tasks` work items across
-// the caller and the workers (dynamic assignment, so uneven items balance).
-// Workers spin briefly before sleeping because a training step issues many
+// A persistent pool of worker threads. run() splits `items` work items
+// across the caller and whichever workers join (dynamic claiming, so uneven
+// items balance and a worker the OS has not scheduled simply misses the job:
+// the caller never waits for a thread that has not started). Workers spin
+// briefly before sleeping because a training step issues many
 // sub-millisecond ops back to back and a futex wake-up per op costs more
 // than the op. Concurrent run() calls from different host threads are safe:
 // a caller that finds the pool busy runs its items itself.
@@ -34,6 +46,7 @@ class thread_pool {
 
   // Calls fn(item, participant) for every item in [0, items); participant is in
   // [0, size()) and unique among threads running concurrently for this call.
+  // An exception from any item is rethrown here after all threads left the job.
   template <typename Fn>
   void run(int64_t items, Fn&& fn) {
     if (items <= 0) return;
@@ -45,9 +58,15 @@ class thread_pool {
 
  private:
   using job_fn = void (*)(void*, int64_t, int);
+  struct job {
+    job_fn fn = nullptr;
+    void* ctx = nullptr;
+    uint32_t items = 0;
+  };
   void run_erased(int64_t items, job_fn fn, void* ctx);
   void worker_loop(int participant);
-  void work(int participant);
+  // Claims and runs items of job generation `gen` until none are left.
+  void work(uint32_t gen, const job& j, int participant);
 
   std::vector<std::thread> workers_;
   std::mutex submit_;  // one run() at a time uses the workers
@@ -55,14 +74,15 @@ class thread_pool {
   std::condition_variable wake_;
   int sleepers_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> generation_{0};
-  // The current job (written before generation_ is bumped).
-  job_fn job_ = nullptr;
-  void* job_ctx_ = nullptr;
-  int64_t job_items_ = 0;
-  int job_participants_ = 0;
-  std::atomic<int64_t> next_item_{0};
-  std::atomic<int> pending_workers_{0};
+  // (generation << 32) | next unclaimed item. A claim is a CAS that keeps the
+  // generation, so a thread holding a stale generation can never claim.
+  std::atomic<uint64_t> state_{0};
+  // Job descriptions by generation parity: posting job g+1 never overwrites
+  // the slot a late thread of job g may still be reading.
+  job jobs_[2];
+  std::atomic<int> active_{0};  // threads inside work() for the current job
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
 };
 
 // Grow-only 64-byte-aligned float buffer owned by the calling thread; `slot`
@@ -71,6 +91,13 @@ float* thread_scratch(size_t floats, int slot = 0);
 
 // Worker thread count: BACKPLANE_CPU_THREADS (through the host) else the hardware's.
 int configured_threads();
+
+// Which convolution kernels to use: BACKPLANE_CPU_CONV_KERNEL = "gemm" forces
+// im2col + sgemm everywhere (for comparison and for testing that path on
+// every shape); "auto" (default) uses the direct kernels where they apply.
+enum class conv_kernel { automatic, gemm };
+conv_kernel conv_kernel_choice();
+void read_conv_kernel_option();
 
 // The plugin-wide pool (created by init, destroyed by shutdown).
 thread_pool& pool();

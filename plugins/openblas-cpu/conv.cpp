@@ -6,6 +6,7 @@
 
 #include "activation.hpp"
 #include "common.hpp"
+#include "conv_direct.hpp"
 #include "gemm.hpp"
 
 namespace bp::openblas_cpu {
@@ -143,7 +144,7 @@ void col2im_nchw(const conv_geometry& g, const float* col, float* dx) {
 }
 
 // Bias + activation on `rows` NHWC output rows of K channels.
-void epilogue_nhwc(float* y, int64_t rows, int64_t k, const float* bias, bp_activation act) {
+BP_MULTIVERSION void epilogue_nhwc(float* y, int64_t rows, int64_t k, const float* bias, bp_activation act) {
   if (bias) {
     for (int64_t i = 0; i < rows; ++i) {
       float* row = y + i * k;
@@ -179,6 +180,10 @@ void execute_conv_fwd(const bp_op_desc& op) {
   float* y = f32(op.outputs[0]);
   const int64_t RSC = g.r * g.s * g.c, PQ = g.p * g.q, HWC = g.h * g.w * g.c;
   if (g.n == 0 || PQ == 0 || g.k == 0) return;
+  if (conv_kernel_choice() != conv_kernel::gemm && direct_conv_applies(g)) {
+    direct_conv_fwd(g, x, w, bias, a.activation, y);
+    return;
+  }
   const bool pointwise = is_pointwise(g);
   thread_pool& tp = pool();
 
@@ -277,6 +282,10 @@ void execute_conv_bwd_filter(const bp_op_desc& op) {
   float* dw = f32(op.outputs[0]);
   const int64_t RSC = g.r * g.s * g.c, PQ = g.p * g.q, HWC = g.h * g.w * g.c, KRSC = g.k * RSC;
   if (KRSC == 0) return;
+  if (g.n > 0 && PQ > 0 && conv_kernel_choice() != conv_kernel::gemm && direct_conv_applies(g)) {
+    direct_conv_bwd_filter(g, x, dy, dw);
+    return;
+  }
   std::memset(dw, 0, sizeof(float) * size_t(KRSC));
   if (g.n == 0 || PQ == 0) return;
   const bool pointwise = is_pointwise(g);

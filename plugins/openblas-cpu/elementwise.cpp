@@ -46,6 +46,19 @@ void strided_copy(const char* src, const int64_t* src_strides, char* dst, const 
   }
 }
 
+BP_MULTIVERSION void binary_range(bp_op_kind kind, const float* a, const float* b, float* c, int64_t n) {
+  if (kind == BP_OP_ADD)
+    for (int64_t i = 0; i < n; ++i) c[i] = a[i] + b[i];
+  else if (kind == BP_OP_SUB)
+    for (int64_t i = 0; i < n; ++i) c[i] = a[i] - b[i];
+  else
+    for (int64_t i = 0; i < n; ++i) c[i] = a[i] * b[i];
+}
+
+BP_MULTIVERSION void scale_range(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+}
+
 }  // namespace
 
 void execute_binary(const bp_op_desc& op) {
@@ -53,23 +66,16 @@ void execute_binary(const bp_op_desc& op) {
   const float* b = f32(op.inputs[1]);
   float* c = f32(op.outputs[0]);
   const bp_op_kind kind = op.kind;
-  parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain, [&](int64_t lo, int64_t hi) {
-    if (kind == BP_OP_ADD)
-      for (int64_t i = lo; i < hi; ++i) c[i] = a[i] + b[i];
-    else if (kind == BP_OP_SUB)
-      for (int64_t i = lo; i < hi; ++i) c[i] = a[i] - b[i];
-    else
-      for (int64_t i = lo; i < hi; ++i) c[i] = a[i] * b[i];
-  });
+  parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain,
+                  [&](int64_t lo, int64_t hi) { binary_range(kind, a + lo, b + lo, c + lo, hi - lo); });
 }
 
 void execute_scale(const bp_op_desc& op) {
   const float alpha = static_cast<const bp_scalar_attrs*>(op.attrs)->value;
   const float* x = f32(op.inputs[0]);
   float* y = f32(op.outputs[0]);
-  parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) y[i] = alpha * x[i];
-  });
+  parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain,
+                  [&](int64_t lo, int64_t hi) { scale_range(alpha, x + lo, y + lo, hi - lo); });
 }
 
 void execute_fill(const bp_op_desc& op) {

@@ -8,7 +8,32 @@ namespace bp::openblas_cpu {
 
 namespace {
 constexpr int64_t kGrain = 1 << 14;
+
+BP_MULTIVERSION void adam_range(const float* g, float* p, float* m, float* v, int64_t n, float lr_t, float b1,
+                                float b2, float eps) {
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi;
+    const float vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr_t * mi / (std::sqrt(vi) + eps);
+  }
 }
+
+BP_MULTIVERSION void sgd_range(const float* g, float* p, float* vel, int64_t n, float lr, float mu, bool nesterov) {
+  if (!vel) {
+    for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float vi = mu * vel[i] - lr * g[i];
+    vel[i] = vi;
+    p[i] += nesterov ? mu * vi - lr * g[i] : vi;
+  }
+}
+}  // namespace
 
 void execute_adam(const bp_op_desc& op) {
   const auto& a = *static_cast<const bp_adam_attrs*>(op.attrs);
@@ -21,17 +46,8 @@ void execute_adam(const bp_op_desc& op) {
   const double t = double(a.step);
   const float lr_t = float(double(a.lr) * std::sqrt(1.0 - std::pow(double(a.beta2), t)) /
                            (1.0 - std::pow(double(a.beta1), t)));
-  const float b1 = a.beta1, b2 = a.beta2, eps = a.epsilon;
-  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
   parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float gi = g[i];
-      const float mi = b1 * m[i] + c1 * gi;
-      const float vi = b2 * v[i] + c2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= lr_t * mi / (std::sqrt(vi) + eps);
-    }
+    adam_range(g + b, p + b, m + b, v + b, e - b, lr_t, a.beta1, a.beta2, a.epsilon);
   });
 }
 
@@ -43,15 +59,7 @@ void execute_sgd(const bp_op_desc& op) {
   const float lr = a.lr, mu = a.momentum;
   const bool nesterov = a.nesterov != 0;
   parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain, [&](int64_t b, int64_t e) {
-    if (!vel) {
-      for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
-      return;
-    }
-    for (int64_t i = b; i < e; ++i) {
-      const float vi = mu * vel[i] - lr * g[i];
-      vel[i] = vi;
-      p[i] += nesterov ? mu * vi - lr * g[i] : vi;
-    }
+    sgd_range(g + b, p + b, vel ? vel + b : nullptr, e - b, lr, mu, nesterov);
   });
 }
 

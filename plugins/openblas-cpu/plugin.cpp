@@ -152,6 +152,7 @@ bp_status init(const bp_host_api* host, void** context) {
     auto* ctx = new plugin_context;
     ctx->threads = configured_threads();
     openblas_set_num_threads(1);
+    read_conv_kernel_option();
     create_pool(ctx->threads);
     bp::sdk::log(BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
                                   " worker threads, OpenBLAS single-threaded (" + openblas_config() + ")");

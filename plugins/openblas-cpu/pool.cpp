@@ -1,8 +1,10 @@
 #include "pool.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
+#include "backplane/sdk/plugin.hpp"
 #include "common.hpp"
 
 namespace bp::openblas_cpu {
@@ -33,7 +35,7 @@ window window_at(const pool_shape& s, int64_t p, int64_t q) {
   return {std::max<int64_t>(hs, 0), std::min(hs + s.win_h, s.h), std::max<int64_t>(ws, 0), std::min(ws + s.win_w, s.w)};
 }
 
-void max_fwd_image(const pool_shape& s, const float* x, float* y) {
+BP_MULTIVERSION void max_fwd_image(const pool_shape& s, const float* x, float* y) {
   const int64_t C = s.c;
   for (int64_t p = 0; p < s.p; ++p)
     for (int64_t q = 0; q < s.q; ++q) {
@@ -66,24 +68,58 @@ void avg_fwd_image(const pool_shape& s, const float* x, float* y) {
     }
 }
 
-// dx must be zeroed by the caller. `best`/`arg` are C-element scratch rows.
-void max_bwd_image(const pool_shape& s, const float* x, const float* dy, float* dx, float* best, int64_t* arg) {
+// Per-channel argmax of one window into best/arg (first maximum wins).
+// Written as selects over the channel row so it vectorises.
+BP_MULTIVERSION void window_argmax(const pool_shape& s, const float* x, const window& win, float* best, int32_t* arg) {
+  const int64_t C = s.c;
+  const int32_t first = int32_t(win.h0 * s.w + win.w0);
+  const float* x0 = x + int64_t(first) * C;
+  for (int64_t c = 0; c < C; ++c) best[c] = x0[c], arg[c] = first;
+  for (int64_t h = win.h0; h < win.h1; ++h)
+    for (int64_t w = win.w0; w < win.w1; ++w) {
+      const int32_t pos = int32_t(h * s.w + w);
+      const float* v = x + int64_t(pos) * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const bool greater = v[c] > best[c];
+        best[c] = greater ? v[c] : best[c];
+        arg[c] = greater ? pos : arg[c];
+      }
+    }
+}
+
+// dx must be zeroed by the caller (windows may overlap).
+void max_bwd_image(const pool_shape& s, const float* x, const float* dy, float* dx, float* best, int32_t* arg) {
+  const int64_t C = s.c;
+  for (int64_t p = 0; p < s.p; ++p)
+    for (int64_t q = 0; q < s.q; ++q) {
+      window_argmax(s, x, window_at(s, p, q), best, arg);
+      const float* g = dy + (p * s.q + q) * C;
+      for (int64_t c = 0; c < C; ++c) dx[int64_t(arg[c]) * C + c] += g[c];
+    }
+}
+
+// The windows tile the image exactly (stride == window, no padding, no
+// remainder): every dx element belongs to one window, so each is written
+// once (gradient or zero) and dx needs no separate zeroing pass.
+bool windows_tile_image(const pool_shape& s) {
+  return s.stride_h == s.win_h && s.stride_w == s.win_w && s.pad_top == 0 && s.pad_left == 0 &&
+         s.p * s.win_h == s.h && s.q * s.win_w == s.w;
+}
+
+BP_MULTIVERSION void max_bwd_image_tiled(const pool_shape& s, const float* x, const float* dy, float* dx, float* best,
+                                         int32_t* arg) {
   const int64_t C = s.c;
   for (int64_t p = 0; p < s.p; ++p)
     for (int64_t q = 0; q < s.q; ++q) {
       const window win = window_at(s, p, q);
-      const int64_t first = win.h0 * s.w + win.w0;
-      std::memcpy(best, x + first * C, sizeof(float) * size_t(C));
-      for (int64_t c = 0; c < C; ++c) arg[c] = first;
+      window_argmax(s, x, win, best, arg);
+      const float* g = dy + (p * s.q + q) * C;
       for (int64_t h = win.h0; h < win.h1; ++h)
         for (int64_t w = win.w0; w < win.w1; ++w) {
-          const int64_t pos = h * s.w + w;
-          const float* v = x + pos * C;
-          for (int64_t c = 0; c < C; ++c)
-            if (v[c] > best[c]) best[c] = v[c], arg[c] = pos;
+          const int32_t pos = int32_t(h * s.w + w);
+          float* d = dx + int64_t(pos) * C;
+          for (int64_t c = 0; c < C; ++c) d[c] = arg[c] == pos ? g[c] : 0.0f;
         }
-      const float* g = dy + (p * s.q + q) * C;
-      for (int64_t c = 0; c < C; ++c) dx[arg[c] * C + c] += g[c];
     }
 }
 
@@ -137,19 +173,27 @@ void execute_pool_bwd(const bp_op_desc& op) {
   float* dx = f32(op.outputs[0]);
   const int64_t in_img = s.h * s.w * s.c, out_img = s.p * s.q * s.c;
   if (in_img == 0) return;
+  // Window positions are int32 in the argmax rows.
+  if (s.h * s.w > INT32_MAX)
+    bp::sdk::fail(BP_ERR_UNSUPPORTED, "POOL2D_BWD: images of more than 2^31 pixels are not supported");
+  const bool tiled = windows_tile_image(s);
   const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
   pool().run(items, [&](int64_t item, int) {
     const int64_t end = std::min(s.images, (item + 1) * per);
     float* best = nullptr;
-    int64_t* arg = nullptr;
+    int32_t* arg = nullptr;
     if (is_max) {
-      // One scratch allocation holds both rows (int64 indices after the floats).
-      float* buf = thread_scratch(size_t(s.c) * 3 + 2);
+      // One scratch allocation holds both rows (int32 indices after the floats).
+      float* buf = thread_scratch(size_t(s.c) * 2);
       best = buf;
-      arg = reinterpret_cast<int64_t*>(buf + ((s.c + 1) & ~int64_t(1)));
+      arg = reinterpret_cast<int32_t*>(buf + s.c);
     }
     for (int64_t n = item * per; n < end; ++n) {
       float* dx_img = dx + n * in_img;
+      if (is_max && tiled) {
+        max_bwd_image_tiled(s, x + n * in_img, dy + n * out_img, dx_img, best, arg);
+        continue;
+      }
       std::memset(dx_img, 0, sizeof(float) * size_t(in_img));
       if (out_img == 0) continue;
       if (is_max)

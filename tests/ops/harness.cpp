@@ -45,6 +45,7 @@ plugin* load() {
   auto* p = new plugin;
   // Mirror the real core: BACKPLANE_CPU_THREADS reaches the plugin as option CPU_THREADS.
   if (const char* t = std::getenv("BACKPLANE_CPU_THREADS")) p->record.options["CPU_THREADS"] = t;
+  if (const char* k = std::getenv("BACKPLANE_CPU_CONV_KERNEL")) p->record.options["CPU_CONV_KERNEL"] = k;
   bp_host_api& h = p->host;
   h.struct_size = sizeof(bp_host_api);
   h.abi_major = BP_ABI_VERSION_MAJOR;

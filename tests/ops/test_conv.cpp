@@ -26,6 +26,11 @@ const conv_case kCases[] = {
     {"nhwc same dilation 2 odd", false, 1, 5, 7, 3, 2, 3, 3, 1, 1, 2, 2, ref::padding::same, 0, 0, 0, 0, ref::act::none, true},
     {"nhwc 1x1 pointwise", false, 2, 4, 5, 6, 7, 1, 1, 1, 1, 1, 1, ref::padding::valid, 0, 0, 0, 0, ref::act::relu, true},
     {"nhwc 1x1 stride 2", false, 2, 5, 5, 3, 4, 1, 1, 2, 2, 1, 1, ref::padding::valid, 0, 0, 0, 0, ref::act::none, false},
+    // K a multiple of 16: the direct NHWC kernels (unless BACKPLANE_CPU_CONV_KERNEL=gemm).
+    {"nhwc direct K=32 valid relu", false, 2, 6, 7, 3, 32, 3, 3, 1, 1, 1, 1, ref::padding::valid, 0, 0, 0, 0, ref::act::relu, true},
+    {"nhwc direct K=16 same stride 2 dilation 2", false, 3, 7, 6, 2, 16, 3, 2, 2, 2, 2, 2, ref::padding::same, 0, 0, 0, 0, ref::act::none, true},
+    {"nhwc direct K=48 explicit stride 1x2 tanh", false, 1, 5, 8, 5, 48, 2, 3, 1, 2, 1, 1, ref::padding::explic, 0, 2, 1, 1, ref::act::tanh, true},
+    {"nhwc direct K=16 1x1", false, 2, 3, 5, 4, 16, 1, 1, 1, 1, 1, 1, ref::padding::valid, 0, 0, 0, 0, ref::act::sigmoid, false},
     {"nchw valid 3x3 relu bias", true, 2, 5, 6, 3, 4, 3, 3, 1, 1, 1, 1, ref::padding::valid, 0, 0, 0, 0, ref::act::relu, true},
     {"nchw same stride2 batch1", true, 1, 7, 6, 2, 3, 3, 3, 2, 2, 1, 1, ref::padding::same, 0, 0, 0, 0, ref::act::sigmoid, true},
     {"nchw explicit dilation 2", true, 2, 8, 7, 3, 2, 3, 2, 1, 2, 2, 2, ref::padding::explic, 2, 1, 0, 3, ref::act::tanh, false},
