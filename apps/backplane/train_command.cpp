@@ -377,12 +377,13 @@ int run_train(const TrainOptions& o) {
   for (const std::string& target : targets) {
     if (g_stop_requested.load()) break;
     const bool is_auto = target == "auto";
+    std::optional<bp::runtime> rt;
     try {
       // auto: environment/priority order with the core's fallback warning;
       // a name: only that backend, no silent substitution.
-      bp::runtime rt(runtime_options(o, paths, is_auto ? nullptr : target.c_str(),
-                                     is_auto ? BP_FALLBACK_DEFAULT : BP_FALLBACK_ERROR));
-      runs.push_back(train_on(rt, data, o, out));
+      rt.emplace(runtime_options(o, paths, is_auto ? nullptr : target.c_str(),
+                                 is_auto ? BP_FALLBACK_DEFAULT : BP_FALLBACK_ERROR));
+      runs.push_back(train_on(*rt, data, o, out));
     } catch (const std::exception& e) {
       RunResult failed;
       failed.backend = target;
@@ -390,7 +391,8 @@ int run_train(const TrainOptions& o) {
       failed.error = e.what();
       std::fprintf(stderr, "backplane train: %s: %s\n", target.c_str(), e.what());
       runs.push_back(std::move(failed));
-      exit_code = bp::cli::exit_error;
+      // A backend that could not even start is "nothing usable"; a failure while training is an error.
+      exit_code = rt ? bp::cli::exit_error : bp::cli::exit_nothing_usable;
     }
   }
   const bool interrupted = g_stop_requested.load();
