@@ -63,20 +63,18 @@ struct direct_plan {
   int64_t hp, wp;       // extents of the image the kernels read
   bool padded;          // a zero-padded copy is needed
   int64_t rsc;          // filter volume
-  int64_t rsc_blocks;   // rsc rounded up to kTapBlock
+  int64_t rsc_blocks;   // rsc rounded up to the variant's tap block
   std::vector<int32_t> off;
 };
 
-// Taps per register block in the filter-gradient kernel.
-constexpr int kTapBlock = 4;
 
-direct_plan make_plan(const conv_geometry& g) {
+direct_plan make_plan(const conv_geometry& g, int tap_block) {
   direct_plan pl;
   pl.padded = g.pad_top || g.pad_bottom || g.pad_left || g.pad_right;
   pl.hp = g.h + g.pad_top + g.pad_bottom;
   pl.wp = g.w + g.pad_left + g.pad_right;
   pl.rsc = g.r * g.s * g.c;
-  pl.rsc_blocks = (pl.rsc + kTapBlock - 1) / kTapBlock * kTapBlock;
+  pl.rsc_blocks = (pl.rsc + tap_block - 1) / tap_block * tap_block;
   pl.off.assign(size_t(pl.rsc_blocks), 0);  // padding taps read offset 0 (valid); results are discarded
   for (int64_t r = 0, j = 0; r < g.r; ++r)
     for (int64_t s = 0; s < g.s; ++s)
@@ -139,10 +137,17 @@ BP_INLINE void fwd_block(const fwd_args& a, int64_t q) {
     for (int v = 0; v < NV; ++v) store<V>(a.y_row + (q + i) * a.k + a.k0 + v * L, a.relu ? relu(acc[i][v]) : acc[i][v]);
 }
 
+// One output row: blocks of PB pixels, then halving blocks for the remainder.
 template <typename V, int NV, int PB>
 BP_INLINE void fwd_row(const fwd_args& a) {
   int64_t q = 0;
   for (; q + PB <= a.q_count; q += PB) fwd_block<V, NV, PB>(a, q);
+  if constexpr (PB >= 8) {
+    if (q + 4 <= a.q_count) fwd_block<V, NV, 4>(a, q), q += 4;
+  }
+  if constexpr (PB >= 4) {
+    if (q + 2 <= a.q_count) fwd_block<V, NV, 2>(a, q), q += 2;
+  }
   for (; q < a.q_count; ++q) fwd_block<V, NV, 1>(a, q);
 }
 
@@ -150,17 +155,18 @@ BP_INLINE void fwd_row(const fwd_args& a) {
 
 struct bwd_args {
   const float* xp;
-  const int32_t* off;   // kTapBlock offsets of this block of taps
+  const int32_t* off;   // the offsets of this block of taps
   int64_t p_count, q_count, row_step, pix_stride;  // row_step = stride_h * wp * C
   const float* dy;      // one image's dy, (P*Q, K)
   int64_t k, k0;
-  float* dwt;           // kTapBlock rows of the (rsc_blocks, K) partial, accumulated into
+  float* dwt;           // TB rows of the (rsc_blocks, K) partial, accumulated into
 };
 
-template <typename V, int NV>
+// TB taps x NV vectors of channels, accumulated in registers over all pixels.
+template <typename V, int NV, int TB>
 BP_INLINE void bwd_block(const bwd_args& a) {
   constexpr int L = sizeof(V) / sizeof(float);
-  V acc[kTapBlock][NV] = {};
+  V acc[TB][NV] = {};
   for (int64_t p = 0; p < a.p_count; ++p) {
     const float* row = a.xp + p * a.row_step;
     const float* g_row = a.dy + p * a.q_count * a.k + a.k0;
@@ -168,13 +174,13 @@ BP_INLINE void bwd_block(const bwd_args& a) {
       const float* px = row + q * a.pix_stride;
       V gv[NV];
       for (int v = 0; v < NV; ++v) gv[v] = load<V>(g_row + q * a.k + v * L);
-      for (int t = 0; t < kTapBlock; ++t) {
+      for (int t = 0; t < TB; ++t) {
         const V xv = V{} + px[a.off[t]];
         for (int v = 0; v < NV; ++v) acc[t][v] += xv * gv[v];
       }
     }
   }
-  for (int t = 0; t < kTapBlock; ++t)
+  for (int t = 0; t < TB; ++t)
     for (int v = 0; v < NV; ++v) {
       float* d = a.dwt + t * a.k + a.k0 + v * L;
       store<V>(d, load<V>(d) + acc[t][v]);
@@ -189,28 +195,32 @@ using bwd_fn = void (*)(const bwd_args&);
 struct kernel_set {
   fwd_fn fwd;
   bwd_fn bwd;
-  int64_t tile;  // output channels per register tile
+  int64_t tile;   // output channels per register tile
+  int tap_block;  // taps per filter-gradient block
 };
 
+// Register budgets: AVX-512 has 32 vector registers, so 8 pixels x 2 zmm
+// (forward) and 9 taps x 2 zmm (filter gradient; 27 = 3 x 9 for 3x3x3)
+// accumulate in registers; AVX2 and SSE have 16, so 4 x 2 and 4 x 2.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("avx512f,avx2,fma"))) void fwd_avx512(const fwd_args& a) { fwd_row<v16f, 2, 4>(a); }
-__attribute__((target("avx512f,avx2,fma"))) void bwd_avx512(const bwd_args& a) { bwd_block<v16f, 2>(a); }
+__attribute__((target("avx512f,avx2,fma"))) void fwd_avx512(const fwd_args& a) { fwd_row<v16f, 2, 8>(a); }
+__attribute__((target("avx512f,avx2,fma"))) void bwd_avx512(const bwd_args& a) { bwd_block<v16f, 2, 9>(a); }
 __attribute__((target("avx2,fma"))) void fwd_avx2(const fwd_args& a) { fwd_row<v8f, 2, 4>(a); }
-__attribute__((target("avx2,fma"))) void bwd_avx2(const bwd_args& a) { bwd_block<v8f, 2>(a); }
+__attribute__((target("avx2,fma"))) void bwd_avx2(const bwd_args& a) { bwd_block<v8f, 2, 4>(a); }
 #endif
 void fwd_base(const fwd_args& a) { fwd_row<v4f, 4, 2>(a); }
-void bwd_base(const bwd_args& a) { bwd_block<v4f, 4>(a); }
+void bwd_base(const bwd_args& a) { bwd_block<v4f, 4, 2>(a); }
 
 // Widest variant whose channel tile divides K.
 kernel_set pick_kernels(int64_t k) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx512 && k % 32 == 0) return {fwd_avx512, bwd_avx512, 32};
-  if (avx2) return {fwd_avx2, bwd_avx2, 16};
+  if (avx512 && k % 32 == 0) return {fwd_avx512, bwd_avx512, 32, 9};
+  if (avx2) return {fwd_avx2, bwd_avx2, 16, 4};
 #endif
   (void)k;
-  return {fwd_base, bwd_base, 16};
+  return {fwd_base, bwd_base, 16, 2};
 }
 
 // Weights (K, rsc) -> (rsc, K) so a tap's channel tile is contiguous.
@@ -231,8 +241,8 @@ bool direct_conv_applies(const conv_geometry& g) {
 
 void direct_conv_fwd(const conv_geometry& g, const float* x, const float* w, const float* bias, bp_activation act,
                      float* y) {
-  const direct_plan pl = make_plan(g);
   const kernel_set ks = pick_kernels(g.k);
+  const direct_plan pl = make_plan(g, 1);
   float* wt = thread_scratch(size_t(pl.rsc * g.k), 3);
   transpose_weights(w, g.k, pl.rsc, wt);
   const int64_t HWC = g.h * g.w * g.c, PQK = g.p * g.q * g.k;
@@ -262,8 +272,8 @@ void direct_conv_fwd(const conv_geometry& g, const float* x, const float* w, con
 }
 
 void direct_conv_bwd_filter(const conv_geometry& g, const float* x, const float* dy, float* dw) {
-  const direct_plan pl = make_plan(g);
   const kernel_set ks = pick_kernels(g.k);
+  const direct_plan pl = make_plan(g, ks.tap_block);
   const int64_t HWC = g.h * g.w * g.c, PQK = g.p * g.q * g.k;
   const int64_t part_size = pl.rsc_blocks * g.k;
   thread_pool& tp = pool();
@@ -283,7 +293,7 @@ void direct_conv_bwd_filter(const conv_geometry& g, const float* x, const float*
     a.dy = dy + n * PQK;
     a.k = g.k;
     float* part = partials + size_t(who) * size_t(part_size);
-    for (int64_t j0 = 0; j0 < pl.rsc_blocks; j0 += kTapBlock) {
+    for (int64_t j0 = 0; j0 < pl.rsc_blocks; j0 += ks.tap_block) {
       a.off = pl.off.data() + j0;
       a.dwt = part + j0 * g.k;
       for (int64_t k0 = 0; k0 < g.k; k0 += ks.tile) {

@@ -30,7 +30,7 @@ struct window {
   int64_t h0, h1, w0, w1;  // clipped to the image, half-open
 };
 
-window window_at(const pool_shape& s, int64_t p, int64_t q) {
+inline __attribute__((always_inline)) window window_at(const pool_shape& s, int64_t p, int64_t q) {
   const int64_t hs = p * s.stride_h - s.pad_top, ws = q * s.stride_w - s.pad_left;
   return {std::max<int64_t>(hs, 0), std::min(hs + s.win_h, s.h), std::max<int64_t>(ws, 0), std::min(ws + s.win_w, s.w)};
 }
@@ -70,7 +70,8 @@ void avg_fwd_image(const pool_shape& s, const float* x, float* y) {
 
 // Per-channel argmax of one window into best/arg (first maximum wins).
 // Written as selects over the channel row so it vectorises.
-BP_MULTIVERSION void window_argmax(const pool_shape& s, const float* x, const window& win, float* best, int32_t* arg) {
+// Inlined into each ISA clone of its callers.
+inline __attribute__((always_inline)) void window_argmax(const pool_shape& s, const float* x, const window& win, float* best, int32_t* arg) {
   const int64_t C = s.c;
   const int32_t first = int32_t(win.h0 * s.w + win.w0);
   const float* x0 = x + int64_t(first) * C;
