@@ -9,7 +9,9 @@
 
 // The vector-typed helpers below are always inlined into ISA-specific
 // callers, so the "vector argument changes the ABI" note does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
@@ -229,6 +231,18 @@ void transpose_weights(const float* w, int64_t k, int64_t rsc, float* wt) {
     for (int64_t j = 0; j < rsc; ++j) wt[j * k + kk] = w[kk * rsc + j];
 }
 
+// Small batches are split into blocks of output rows as well, so every
+// thread gets work (batch 1 inference, the last partial batch).
+struct row_split {
+  int64_t blocks, rows;
+};
+row_split split_rows(const conv_geometry& g, int threads) {
+  if (g.n >= 2 * threads || g.p <= 1) return {1, g.p};
+  const int64_t want = std::min<int64_t>(g.p, (2 * threads + g.n - 1) / g.n);
+  const int64_t rows = (g.p + want - 1) / want;
+  return {(g.p + rows - 1) / rows, rows};
+}
+
 }  // namespace
 
 bool direct_conv_applies(const conv_geometry& g) {
@@ -247,7 +261,10 @@ void direct_conv_fwd(const conv_geometry& g, const float* x, const float* w, con
   transpose_weights(w, g.k, pl.rsc, wt);
   const int64_t HWC = g.h * g.w * g.c, PQK = g.p * g.q * g.k;
   const bool fused_relu = act == BP_ACTIVATION_RELU;
-  pool().run(g.n, [&](int64_t n, int) {
+  const row_split split = split_rows(g, pool().size());
+  pool().run(g.n * split.blocks, [&](int64_t item, int) {
+    const int64_t n = item / split.blocks;
+    const int64_t p0 = (item % split.blocks) * split.rows, p1 = std::min(g.p, p0 + split.rows);
     fwd_args a{};
     a.xp = image_for_kernel(g, pl, x + n * HWC);
     a.off = pl.off.data();
@@ -259,7 +276,7 @@ void direct_conv_fwd(const conv_geometry& g, const float* x, const float* w, con
     a.pix_stride = g.stride_w * g.c;
     a.q_count = g.q;
     float* y_img = y + n * PQK;
-    for (int64_t p = 0; p < g.p; ++p) {
+    for (int64_t p = p0; p < p1; ++p) {
       a.row_base = p * g.stride_h * pl.wp * g.c;
       a.y_row = y_img + p * g.q * g.k;
       for (int64_t k0 = 0; k0 < g.k; k0 += ks.tile) {
@@ -267,7 +284,10 @@ void direct_conv_fwd(const conv_geometry& g, const float* x, const float* w, con
         ks.fwd(a);
       }
     }
-    if (act != BP_ACTIVATION_NONE && !fused_relu) activation_forward(act, y_img, y_img, PQK);
+    if (act != BP_ACTIVATION_NONE && !fused_relu) {
+      float* y_blk = y_img + p0 * g.q * g.k;
+      activation_forward(act, y_blk, y_blk, (p1 - p0) * g.q * g.k);
+    }
   });
 }
 
@@ -282,15 +302,18 @@ void direct_conv_bwd_filter(const conv_geometry& g, const float* x, const float*
   float* partials = thread_scratch(size_t(participants) * size_t(part_size), 1);
   std::memset(partials, 0, sizeof(float) * size_t(participants) * size_t(part_size));
   std::vector<char> used(size_t(participants), 0);
-  tp.run(g.n, [&](int64_t n, int who) {
+  const row_split split = split_rows(g, participants);
+  tp.run(g.n * split.blocks, [&](int64_t item, int who) {
+    const int64_t n = item / split.blocks;
+    const int64_t p0 = (item % split.blocks) * split.rows, p1 = std::min(g.p, p0 + split.rows);
     used[size_t(who)] = 1;
     bwd_args a{};
-    a.xp = image_for_kernel(g, pl, x + n * HWC);
-    a.p_count = g.p;
-    a.q_count = g.q;
     a.row_step = g.stride_h * pl.wp * g.c;
+    a.xp = image_for_kernel(g, pl, x + n * HWC) + p0 * a.row_step;
+    a.p_count = p1 - p0;
+    a.q_count = g.q;
     a.pix_stride = g.stride_w * g.c;
-    a.dy = dy + n * PQK;
+    a.dy = dy + n * PQK + p0 * g.q * g.k;
     a.k = g.k;
     float* part = partials + size_t(who) * size_t(part_size);
     for (int64_t j0 = 0; j0 < pl.rsc_blocks; j0 += ks.tap_block) {
