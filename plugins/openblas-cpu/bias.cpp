@@ -42,19 +42,44 @@ BP_MULTIVERSION void bias_add_rows(const channel_view& v, const float* x, const 
 }
 
 // acc[c] += sum of rows [lo, hi) over everything but the channel axis.
+// NHWC sums 16-channel blocks with four independent row accumulators held
+// in registers: a single accumulator in memory makes this a chain of
+// store-to-load dependencies instead of a bandwidth-bound pass.
 BP_MULTIVERSION void bias_grad_rows(const channel_view& v, const float* dy, float* acc, int64_t lo, int64_t hi) {
   const int64_t C = v.channels, row = C * v.inner;
-  for (int64_t o = lo; o < hi; ++o) {
-    const float* r = dy + o * row;
-    if (v.inner == 1) {
-      for (int64_t c = 0; c < C; ++c) acc[c] += r[c];
-    } else {
+  if (v.inner != 1) {
+    for (int64_t o = lo; o < hi; ++o) {
+      const float* r = dy + o * row;
       for (int64_t c = 0; c < C; ++c) {
         float s = 0.0f;
         for (int64_t i = 0; i < v.inner; ++i) s += r[c * v.inner + i];
         acc[c] += s;
       }
     }
+    return;
+  }
+  constexpr int B = 16;
+  int64_t c0 = 0;
+  for (; c0 + B <= C; c0 += B) {
+    float a0[B] = {}, a1[B] = {}, a2[B] = {}, a3[B] = {};
+    int64_t o = lo;
+    for (; o + 4 <= hi; o += 4) {
+      const float* r = dy + o * C + c0;
+      for (int i = 0; i < B; ++i) {
+        a0[i] += r[i];
+        a1[i] += r[C + i];
+        a2[i] += r[2 * C + i];
+        a3[i] += r[3 * C + i];
+      }
+    }
+    for (; o < hi; ++o)
+      for (int i = 0; i < B; ++i) a0[i] += dy[o * C + c0 + i];
+    for (int i = 0; i < B; ++i) acc[c0 + i] += (a0[i] + a1[i]) + (a2[i] + a3[i]);
+  }
+  for (; c0 < C; ++c0) {  // channels beyond the last full block
+    float s = 0.0f;
+    for (int64_t o = lo; o < hi; ++o) s += dy[o * C + c0];
+    acc[c0] += s;
   }
 }
 

@@ -24,6 +24,7 @@ constexpr int kSpinIterations = 20000;
 
 thread_pool::thread_pool(int threads) {
   if (threads < 1) threads = 1;
+  shares_ = std::make_unique<share_counter[]>(size_t(threads));
   workers_.reserve(size_t(threads - 1));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
@@ -40,25 +41,27 @@ thread_pool::~thread_pool() {
 }
 
 void thread_pool::work(uint32_t gen, const job& j, int participant) {
-  uint64_t s = state_.load(std::memory_order_acquire);
-  for (;;) {
-    if (uint32_t(s >> 32) != gen || uint32_t(s) >= j.items) return;
-    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    try {
-      j.fn(j.ctx, int64_t(uint32_t(s)), participant);
-    } catch (...) {
-      {
+  const int parts = size();
+  // Own share first, then the others' in turn.
+  for (int k = 0; k < parts; ++k) {
+    const int t = (participant + k) % parts;
+    const uint32_t end = uint32_t(uint64_t(j.items) * uint64_t(t + 1) / uint64_t(parts));
+    std::atomic<uint64_t>& next = shares_[size_t(t)].next;
+    uint64_t s = next.load(std::memory_order_acquire);
+    for (;;) {
+      if (uint32_t(s >> 32) != gen || closed_gen_.load(std::memory_order_acquire) == gen) return;
+      if (uint32_t(s) >= end) break;
+      if (!next.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      try {
+        j.fn(j.ctx, int64_t(uint32_t(s)), participant);
+      } catch (...) {
         std::lock_guard<std::mutex> lk(error_mutex_);
         if (!error_) error_ = std::current_exception();
+        closed_gen_.store(gen, std::memory_order_release);
+        return;
       }
-      // Close the job: no thread claims another item of it.
-      uint64_t cur = state_.load(std::memory_order_acquire);
-      while (uint32_t(cur >> 32) == gen && uint32_t(cur) < j.items &&
-             !state_.compare_exchange_weak(cur, (uint64_t(gen) << 32) | j.items, std::memory_order_acq_rel)) {
-      }
-      return;
+      s = next.load(std::memory_order_acquire);
     }
-    s = state_.load(std::memory_order_acquire);
   }
 }
 
@@ -97,6 +100,11 @@ void thread_pool::run_erased(int64_t items, job_fn fn, void* ctx) {
   const uint32_t gen = uint32_t(state_.load(std::memory_order_relaxed) >> 32) + 1;
   job& j = jobs_[gen & 1];
   j.fn = fn, j.ctx = ctx, j.items = uint32_t(items);
+  closed_gen_.store(gen - 1, std::memory_order_relaxed);  // any value but gen
+  const int parts = size();
+  for (int t = 0; t < parts; ++t)
+    shares_[size_t(t)].next.store((uint64_t(gen) << 32) | (uint64_t(items) * uint64_t(t) / uint64_t(parts)),
+                                  std::memory_order_relaxed);
   state_.store(uint64_t(gen) << 32, std::memory_order_release);
   bool notify;
   {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -26,10 +27,13 @@
 
 namespace bp::openblas_cpu {
 
-// A persistent pool of worker threads. run() splits `items` work items
-// across the caller and whichever workers join (dynamic claiming, so uneven
-// items balance and a worker the OS has not scheduled simply misses the job:
-// the caller never waits for a thread that has not started). Workers spin
+// A persistent pool of worker threads. run() gives each participant a
+// contiguous share of the items (participant 0 = the caller gets the first
+// share), so consecutive ops that split the same batch the same way find
+// their part of the activations in the same core's L2. A participant that
+// finishes its share steals from the others, so uneven items balance and a
+// worker the OS has not scheduled simply misses the job: the caller never
+// waits for a thread that has not started. Workers spin
 // briefly before sleeping because a training step issues many
 // sub-millisecond ops back to back and a futex wake-up per op costs more
 // than the op. Concurrent run() calls from different host threads are safe:
@@ -74,9 +78,16 @@ class thread_pool {
   std::condition_variable wake_;
   int sleepers_ = 0;
   std::atomic<bool> stop_{false};
-  // (generation << 32) | next unclaimed item. A claim is a CAS that keeps the
-  // generation, so a thread holding a stale generation can never claim.
+  // (generation << 32) of the current job; bumped to post a job.
   std::atomic<uint64_t> state_{0};
+  // Per participant: (generation << 32) | next unclaimed item of its share.
+  // A claim is a CAS that keeps the generation, so a thread holding a stale
+  // generation can never claim.
+  struct alignas(64) share_counter {
+    std::atomic<uint64_t> next{0};
+  };
+  std::unique_ptr<share_counter[]> shares_;
+  std::atomic<uint32_t> closed_gen_{0};  // a job whose item threw: claim nothing more
   // Job descriptions by generation parity: posting job g+1 never overwrites
   // the slot a late thread of job g may still be reading.
   job jobs_[2];
