@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -16,10 +17,27 @@
 namespace bp::openblas_cpu {
 
 namespace {
-// Roughly 20-50 us of polling before a worker sleeps: longer than the gap
-// between consecutive ops of a training step, short enough not to burn a core
-// when the host is idle.
-constexpr int kSpinIterations = 20000;
+// How long an idle worker polls before it sleeps: longer than the gap between
+// consecutive ops of a training step (a few us of serial host work), short
+// enough not to burn a core for long when the host does something else.
+// Measured in time, not iterations: a pause instruction costs 10 cycles on
+// some CPUs and 140 on others.
+constexpr auto kSpinTime = std::chrono::microseconds(200);
+// Pauses between clock reads while polling.
+constexpr int kPausesPerClockRead = 32;
+
+// Polls `done` until it returns true or kSpinTime passed; returns done().
+template <typename Done>
+bool spin_until(Done&& done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < kPausesPerClockRead; ++i) {
+      if (done()) return true;
+      BP_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 }  // namespace
 
 thread_pool::thread_pool(int threads) {
@@ -68,12 +86,12 @@ void thread_pool::work(uint32_t gen, const job& j, int participant) {
 void thread_pool::worker_loop(int participant) {
   uint32_t seen = uint32_t(state_.load(std::memory_order_acquire) >> 32);
   for (;;) {
-    uint64_t s = state_.load(std::memory_order_acquire);
-    for (int spin = 0; uint32_t(s >> 32) == seen && spin < kSpinIterations; ++spin) {
-      BP_CPU_RELAX();
+    uint64_t s = 0;
+    const bool posted = spin_until([&] {
       s = state_.load(std::memory_order_acquire);
-    }
-    if (uint32_t(s >> 32) == seen) {
+      return uint32_t(s >> 32) != seen;
+    });
+    if (!posted) {
       std::unique_lock<std::mutex> lk(wake_mutex_);
       ++sleepers_;
       wake_.wait(lk, [&] { return uint32_t(state_.load(std::memory_order_acquire) >> 32) != seen; });
@@ -114,12 +132,10 @@ void thread_pool::run_erased(int64_t items, job_fn fn, void* ctx) {
   if (notify) wake_.notify_all();
   work(gen, j, 0);
   // Every item is claimed; wait for the threads still running one.
-  for (int spin = 0; active_.load(std::memory_order_acquire) != 0; ++spin) {
-    if (spin < kSpinIterations)
-      BP_CPU_RELAX();
-    else
-      std::this_thread::yield();
-  }
+  // (A joined worker holds its item for at most one item's time, so after the
+  // spin budget yield rather than sleep.)
+  if (!spin_until([&] { return active_.load(std::memory_order_acquire) == 0; }))
+    while (active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   std::exception_ptr error;
   {
     std::lock_guard<std::mutex> lk(error_mutex_);
