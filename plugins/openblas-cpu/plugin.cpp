@@ -285,6 +285,16 @@ bp_status backend_limits(const bp_op_desc& op, std::string* why) {
       return conv_supported(op, why) ? BP_OK : BP_ERR_UNSUPPORTED;
     case BP_OP_GEMM:
       return gemm_supported(op, why) ? BP_OK : BP_ERR_UNSUPPORTED;
+    case BP_OP_POOL2D_BWD: {
+      const auto& a = *static_cast<const bp_pool2d_attrs*>(op.attrs);
+      const bp::sdk::pool_geometry g = bp::sdk::make_pool_geometry(a, op.inputs[0].shape);
+      if (g.h * g.w > INT32_MAX) {
+        *why = "POOL2D_BWD input 0 (x): " + std::to_string(g.h) + "x" + std::to_string(g.w) +
+               " images exceed the int32 window positions of the max-pool gradient";
+        return BP_ERR_UNSUPPORTED;
+      }
+      return BP_OK;
+    }
     case BP_OP_ARGMAX: {
       const bp_tensor& x = op.inputs[0];
       if (x.shape[x.ndim - 1] > INT32_MAX) {
