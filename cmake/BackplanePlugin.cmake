@@ -1,14 +1,27 @@
 # backplane_add_plugin(<name> SOURCES <src>... [LINK <libs>...] [OUTPUT_DIR <dir>] [NO_INSTALL])
 #
-# Makes a MODULE library named backplane-<name>.so with hidden visibility that
-# exports exactly one symbol, bp_plugin_get_api (enforced by a version script).
-# Plugins include only the ABI header and the SDK helpers; they never link the
-# core library (the core reaches them through the entry symbol and hands them
-# its host table).
+# Makes a MODULE library named libbackplane-<name>.so with hidden visibility
+# that exports exactly one symbol, bp_plugin_get_api (enforced by a version
+# script). Plugins include only the ABI header and the SDK helpers; they never
+# link the core library (the core reaches them through the entry symbol and
+# hands them its host table).
+#
+# Works in two places:
+#   - inside the Backplane tree (plugins/*): output in <build>/lib/backplane/plugins,
+#     installed to <libdir>/backplane/plugins next to the core;
+#   - in a third-party project after find_package(Backplane): this file is part
+#     of the installed CMake package. Output goes to CMAKE_LIBRARY_OUTPUT_DIRECTORY
+#     (or the current binary folder); `cmake --install` puts the plugin in
+#     <prefix>/<libdir>/backplane/plugins, the folder an installed core searches
+#     when it lives in the same prefix (otherwise use BACKPLANE_PLUGIN_PATH).
+#     Set BACKPLANE_PLUGIN_INSTALL_DIR to install elsewhere.
 set(_BACKPLANE_PLUGIN_HELPER_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(backplane_add_plugin name)
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES;LINK" ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "backplane_add_plugin(${name}): no SOURCES given")
+  endif()
   set(target backplane-plugin-${name})
   add_library(${target} MODULE ${ARG_SOURCES})
   set_target_properties(${target} PROPERTIES
@@ -25,6 +38,8 @@ function(backplane_add_plugin name)
   endif()
   if(TARGET Backplane::sdk)
     target_link_libraries(${target} PRIVATE Backplane::sdk)
+  else()
+    message(FATAL_ERROR "backplane_add_plugin(${name}): target Backplane::sdk is missing; call find_package(Backplane) first")
   endif()
   if(ARG_LINK)
     target_link_libraries(${target} PRIVATE ${ARG_LINK})
@@ -32,7 +47,13 @@ function(backplane_add_plugin name)
   set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
   file(WRITE ${script} "{ global: bp_plugin_get_api; local: *; };\n")
   target_link_options(${target} PRIVATE "LINKER:--version-script=${script}" "LINKER:--no-undefined")
-  if(NOT ARG_NO_INSTALL AND DEFINED BACKPLANE_PLUGIN_INSTALL_DIR)
-    install(TARGETS ${target} LIBRARY DESTINATION ${BACKPLANE_PLUGIN_INSTALL_DIR} COMPONENT plugins)
+  if(NOT ARG_NO_INSTALL)
+    if(DEFINED BACKPLANE_PLUGIN_INSTALL_DIR)
+      set(destination ${BACKPLANE_PLUGIN_INSTALL_DIR})
+    else()
+      include(GNUInstallDirs)
+      set(destination ${CMAKE_INSTALL_LIBDIR}/backplane/plugins)
+    endif()
+    install(TARGETS ${target} LIBRARY DESTINATION ${destination} COMPONENT plugins)
   endif()
 endfunction()

@@ -13,3 +13,5 @@ void register_devices_command(CLI::App& app);
 void register_doctor_command(CLI::App& app);
 // `backplane train`: train the reference CNN (train_command.cpp; optional).
 void register_train_command(CLI::App& app);
+// `backplane conformance`: run the SDK conformance kit on a plugin file (conformance_command.cpp).
+void register_conformance_command(CLI::App& app);

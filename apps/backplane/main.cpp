@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   register_devices_command(app);
   register_doctor_command(app);
+  register_conformance_command(app);
 #ifdef BACKPLANE_HAVE_TRAIN
   register_train_command(app);
 #endif

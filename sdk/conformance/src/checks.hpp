@@ -1,0 +1,33 @@
+// checks.hpp — the check groups of the conformance kit (internal).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backplane/conformance/conformance.hpp"
+#include "op_cases.hpp"
+
+namespace bp::conformance::detail {
+
+using results = std::vector<check_result>;
+
+void add_result(results& out, std::string name, bool ok, std::string detail);
+void add_skip(results& out, std::string name, std::string detail);
+
+// What the raw-table checks learned about the plugin.
+struct plugin_facts {
+  bool loaded = false;      // entry symbol returned a usable table
+  std::string name;         // table name
+  int32_t device_kind = -1;
+  int32_t memory_device_type = 0;  // bp_device.device_type of device 0 (0 = unknown)
+};
+
+// abi.* and errors.*: the plugin's raw table with host tables this kit builds.
+// With isolate, each group runs in a child process (a crash becomes a FAIL).
+void run_raw_checks(const std::string& plugin_path, bool isolate, results& out, plugin_facts& facts);
+
+// ops.*, capability.*, leaks.*, threads.*: through the core's runtime API.
+void run_runtime_checks(const std::string& plugin_path, const plugin_facts& facts, const std::string& reference_path,
+                        const options& opts, report& rep);
+
+}  // namespace bp::conformance::detail
