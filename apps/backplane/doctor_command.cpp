@@ -30,8 +30,10 @@ void render_discovery(std::string& out, const json& report, const palette& style
   int index = 0;
   for (const json& path : json_array(discovery, "search_paths")) {
     const bool exists = json_bool(path, "exists");
+    const std::string note = json_string(path, "note");
     out += fmt::format("  {}. {:<10} {}  {}\n", ++index, "[" + json_string(path, "origin") + "]",
-                       json_string(path, "path"), exists ? style.dim("exists") : style.dim("missing"));
+                       json_string(path, "path"),
+                       style.dim(std::string(exists ? "exists" : "missing") + (note.empty() ? "" : "; " + note)));
   }
   if (index == 0) out += "  (none)\n";
   out += style.bold("Candidate files") + "\n";
@@ -50,26 +52,31 @@ void render_dependency(std::string& out, const json& dep, const palette& style) 
   const std::string cause = json_string(dep, "cause", "none");
   const bool ok = cause == "none" || cause.empty();
   const bool required = json_bool(dep, "required", true);
-  out += fmt::format("      {} {} {}  {}  {}\n", ok ? style.good("ok  ") : (required ? style.bad("FAIL") : style.warn("warn")),
-                     json_string(dep, "name"), json_string(dep, "soname"), required ? "required" : "optional",
-                     ok ? "" : style.bad(cause));
+  const std::string name = json_string(dep, "name");
+  const std::string soname = json_string(dep, "soname");
+  const std::string label = name.find(soname) != std::string::npos ? name : name + " " + soname;
   const std::string loaded = json_string(dep, "loaded_path");
-  if (!loaded.empty()) out += fmt::format("           loaded    {}\n", loaded);
   const std::string found = json_string(dep, "version_found");
+  if (ok) {  // one line: what was loaded, from where
+    out += fmt::format("      {} {}{}{}{}\n", style.good("ok  "), label, found.empty() ? "" : " " + found,
+                       loaded.empty() ? "" : " <- " + loaded, required ? "" : style.dim(" (optional)"));
+    return;
+  }
+  out += fmt::format("      {} {}  {}  {}\n", required ? style.bad("FAIL") : style.warn("warn"), label,
+                     required ? "required" : "optional", style.bad(cause));
+  if (!loaded.empty()) out += fmt::format("           loaded    {}\n", loaded);
   const std::string wanted = json_string(dep, "version_required");
   const std::string rule = json_string(dep, "rule");
   if (!found.empty() || !wanted.empty())
     out += fmt::format("           version   found {}, required {}{}\n", found.empty() ? "-" : found,
                        wanted.empty() ? "-" : wanted, rule.empty() ? "" : " (rule: " + rule + ")");
-  if (!ok) {
-    for (const json& entry : json_array(dep, "searched"))
-      out += fmt::format("           searched  {} [{}]: {}\n", folder_label(json_string(entry, "directory")),
-                         json_string(entry, "origin"), json_string(entry, "result"));
-    const std::string message = json_string(dep, "message");
-    if (!message.empty()) out += fmt::format("           error     {}\n", message);
-    const std::string remedy = json_string(dep, "remedy");
-    if (!remedy.empty()) out += fmt::format("           fix       {}\n", remedy);
-  }
+  for (const json& entry : json_array(dep, "searched"))
+    out += fmt::format("           searched  {} [{}]: {}\n", folder_label(json_string(entry, "directory")),
+                       json_string(entry, "origin"), json_string(entry, "result"));
+  const std::string message = json_string(dep, "message");
+  if (!message.empty()) out += fmt::format("           error     {}\n", message);
+  const std::string remedy = json_string(dep, "remedy");
+  if (!remedy.empty()) out += fmt::format("           fix       {}\n", remedy);
 }
 
 void render_plugins(std::string& out, const json& report, const palette& style) {
@@ -87,8 +94,10 @@ void render_plugins(std::string& out, const json& report, const palette& style) 
     out += fmt::format("    file      {}\n", json_string(plugin, "path"));
     if (state != "ready") {
       out += fmt::format("    why       {}\n", failure_reason(plugin));
+      // The plugin's own message, unless a failing dependency below already says it.
       const std::string message = json_string(plugin, "message");
-      if (!message.empty() && message != failure_reason(plugin)) out += fmt::format("    message   {}\n", message);
+      if (!message.empty() && message != failure_reason(plugin) && culprit_dependency(plugin) == nullptr)
+        out += fmt::format("    message   {}\n", message);
       const std::string remedy = failure_remedy(plugin);
       if (!remedy.empty()) out += fmt::format("    fix       {}\n", remedy);
     }

@@ -71,6 +71,7 @@ int child_probe(int result_fd, const std::string& file, const runtime_request& p
   runtime_request request = parent_request;
   request.plugin_paths = {file};
   request.explicit_paths_only = true;
+  request.skip_destroy = true;
   const collected_report collected = collect_report_in_process(request);
   nlohmann::json report_line = {
       {"report", collected.report}, {"created", collected.runtime_created}, {"error", collected.error}};

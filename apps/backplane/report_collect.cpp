@@ -91,10 +91,10 @@ creation create_and_report(const runtime_request& request, const std::vector<std
   try {
     out.report = nlohmann::json::parse(runtime_report_text(runtime));
   } catch (const std::exception& e) {
-    bp_runtime_destroy(runtime);
+    if (!request.skip_destroy) bp_runtime_destroy(runtime);
     throw std::runtime_error(std::string("the core's report is not valid JSON: ") + e.what());
   }
-  bp_runtime_destroy(runtime);
+  if (!request.skip_destroy) bp_runtime_destroy(runtime);
   return out;
 }
 
@@ -113,6 +113,14 @@ void strip_anchor(nlohmann::json& report, const std::string& anchor_file) {
     return json_string(item, "name") == kAnchorName || json_string(item, "path") == anchor_file;
   };
   erase_if(report["plugins"], is_anchor);
+  for (auto& plugin : report["plugins"]) {  // e.g. "no plugin named 'x' was found in: <anchor>, ..."
+    std::string message = json_string(plugin, "message");
+    for (const std::string& needle : {anchor_file + ", ", ", " + anchor_file, anchor_file}) {
+      for (size_t at = message.find(needle); at != std::string::npos; at = message.find(needle))
+        message.erase(at, needle.size());
+    }
+    if (plugin.contains("message")) plugin["message"] = message;
+  }
   erase_if(report["discovery"]["search_paths"], is_anchor);
   erase_if(report["discovery"]["candidates"], is_anchor);
   if (report.contains("policy") && report["policy"].is_object())

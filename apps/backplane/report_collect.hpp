@@ -25,6 +25,10 @@ struct runtime_request {
   std::vector<std::string> plugin_paths;  // searched first (origin host_api)
   std::string backends;                   // "" => BACKPLANE_BACKEND / priority order
   bool explicit_paths_only = false;       // skip the build-tree and install folders
+  // Isolated children _exit() right after sending the report: they skip
+  // bp_runtime_destroy so a plugin's shutdown bug (seen: a thread-pool join
+  // that never returns) cannot turn a finished probe into a timeout.
+  bool skip_destroy = false;
 };
 
 struct collected_report {

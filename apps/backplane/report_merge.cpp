@@ -142,7 +142,12 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
         candidate["reason"] = json_string(c, "reason");
         break;  // the child saw exactly this one file
       }
-      for (const json& plugin : json_array(result.report, "plugins")) entries.push_back(plugin);
+      for (const json& plugin : json_array(result.report, "plugins")) {
+        // A backend-list name the child could not find is about the child's one-file search,
+        // not the real one; apply_selection() re-creates it against the real search paths.
+        if (json_string(plugin, "path").empty() && json_string(plugin, "cause") == "not_found") continue;
+        entries.push_back(plugin);
+      }
     } else {
       const bool timed_out = result.outcome.how == child_outcome::end::timed_out;
       candidate["decision"] = timed_out ? "probe_timeout" : "probe_crashed";

@@ -19,7 +19,7 @@ int cause_code_from_name(const std::string& name) {
 }
 
 std::string folder_label(const std::string& directory) {
-  return directory.empty() ? "(linker default search)" : directory;
+  return directory.empty() ? "the dynamic linker's default search" : directory;
 }
 
 const json* culprit_dependency(const json& plugin) {
@@ -136,13 +136,23 @@ std::string verdict_line(const json& report) {
     return line;
   }
   // nothing usable: name every candidate's reason.
-  std::vector<std::string> reasons;
+  // With a backend list only the listed backends were candidates.
+  std::vector<std::string> listed;
+  for (const json& name : json_array(json_object(report, "policy"), "backends"))
+    if (name.is_string()) listed.push_back(name.get<std::string>());
+  std::vector<std::string> reasons, unlisted_ready;
   for (const json& plugin : json_array(report, "plugins")) {
+    const std::string name = json_string(plugin, "name");
     const std::string state = json_string(plugin, "state");
-    reasons.push_back(fmt::format("'{}' {}{}", json_string(plugin, "name"), state,
-                                  state == "disabled" ? "" : " (" + failure_reason(plugin) + ")"));
+    if (!listed.empty() && std::find(listed.begin(), listed.end(), name) == listed.end()) {
+      if (state == "ready") unlisted_ready.push_back(name);
+      continue;
+    }
+    reasons.push_back(fmt::format("'{}' {}{}", name, state, state == "disabled" ? "" : " (" + failure_reason(plugin) + ")"));
   }
   if (reasons.empty()) reasons.push_back("no plugin was found in any search path");
+  if (!unlisted_ready.empty())
+    reasons.push_back("ready but not in the backend list: " + join(unlisted_ready, ", "));
   return "Nothing usable: no backend can serve. " + join(reasons, "; ") + "." +
          fix_for(wanted ? wanted : (json_array(report, "plugins").empty() ? nullptr
                                                                            : &json_array(report, "plugins")[0]));

@@ -18,7 +18,7 @@ int cause_code_from_name(const std::string& name);
 const nlohmann::json* culprit_dependency(const nlohmann::json& plugin);
 
 // Why this plugin cannot serve, in one phrase, e.g.
-// "CUDA driver missing (libcuda.so.1 not found in: /usr/local/cuda/lib64, linker default search)".
+// "CUDA driver missing (libcuda.so.1 not found in: /usr/local/cuda/lib64, the dynamic linker's default search)".
 std::string failure_reason(const nlohmann::json& plugin);
 
 // What to do about it: the dependency's remedy, else the plugin's, else the
@@ -34,7 +34,7 @@ const nlohmann::json* find_plugin(const nlohmann::json& report, const std::strin
 // The final verdict, one line (no trailing newline).
 std::string verdict_line(const nlohmann::json& report);
 
-// "(linker default search)" for "", else the folder.
+// "the dynamic linker's default search" for "", else the folder.
 std::string folder_label(const std::string& directory);
 
 }  // namespace bp::cli

@@ -118,7 +118,7 @@ bool nvidia_driver_present() {
 }
 
 bool plugin_built(const std::string& name) {
-  const run_result r = run_backplane({"devices", "--json"});
+  const run_result r = run_backplane({"devices", "--json", "--isolate"});
   nlohmann::json parsed = nlohmann::json::parse(r.out, nullptr, false);
   return !parsed.is_discarded() && !find_plugin(parsed, name).is_null();
 }
