@@ -95,6 +95,7 @@ TEST_CASE("fault rehearsal: cudnn crash_in_probe and hang_in_probe under isolati
   CHECK(hung["state"] == "probe_timeout");
 }
 
+// The marker is the plugin's wording: "hidden by fault injection (BACKPLANE_FAULT)"; "inject" matches it and "injected".
 TEST_CASE("fault rehearsal: cudnn missing=libcudnn.so.9 shows not_found, marked injected") {
   if (!cli_test::plugin_built("cudnn")) {
     MESSAGE("skipping: the cudnn plugin is not built here");
@@ -110,12 +111,12 @@ TEST_CASE("fault rehearsal: cudnn missing=libcudnn.so.9 shows not_found, marked 
     saw = true;
     CHECK(dep["cause"] == "not_found");
     const std::string all = dep.dump();
-    CHECK_MESSAGE(all.find("injected") != std::string::npos, "no 'injected' marker in " << all);
+    CHECK_MESSAGE(all.find("inject") != std::string::npos, "no fault-injection marker in " << all);
   }
   CHECK_MESSAGE(saw, "no libcudnn.so.9 dependency reported: " << cudnn.dump(2));
 
   const auto text = run_backplane({"doctor"}, {{"BACKPLANE_FAULT", "cudnn:missing=libcudnn.so.9"}});
   INFO(describe(text));
   CHECK(text.out.find("libcudnn.so.9") != std::string::npos);
-  CHECK(text.out.find("injected") != std::string::npos);
+  CHECK(text.out.find("inject") != std::string::npos);
 }
