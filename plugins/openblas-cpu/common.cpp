@@ -89,12 +89,16 @@ void thread_pool::worker_loop(int participant) {
     uint64_t s = 0;
     const bool posted = spin_until([&] {
       s = state_.load(std::memory_order_acquire);
-      return uint32_t(s >> 32) != seen;
+      return uint32_t(s >> 32) != seen || stop_.load(std::memory_order_acquire);
     });
     if (!posted) {
       std::unique_lock<std::mutex> lk(wake_mutex_);
       ++sleepers_;
-      wake_.wait(lk, [&] { return uint32_t(state_.load(std::memory_order_acquire) >> 32) != seen; });
+      // stop_ is part of the predicate: a worker that starts after the destructor bumped the
+      // generation would otherwise take that bump as "seen" and sleep forever (join() hangs).
+      wake_.wait(lk, [&] {
+        return uint32_t(state_.load(std::memory_order_acquire) >> 32) != seen || stop_.load(std::memory_order_acquire);
+      });
       --sleepers_;
       s = state_.load(std::memory_order_acquire);
     }
