@@ -117,7 +117,7 @@ std::string report_json(bp_runtime_s& rt) {
   for (auto& r : rt.records) plugins.push_back(plugin_json(*r));
   j["plugins"] = plugins;
   j["preferred"] = rt.preferred;
-  if (rt.active) {
+  if (rt.active && !rt.refused_by_policy) {
     const plugin_record& a = rt.active->record();
     j["selected"] = {{"backend", a.name}, {"device", a.devices.empty() ? json(nullptr) : device_json(a.devices[0])}};
   } else {
@@ -142,7 +142,10 @@ std::string report_json(bp_runtime_s& rt) {
     by_op[bp_op_kind_name(kind)] = {{"on_backend", p.on_backend}, {"on_fallback", p.on_fallback}, {"fallback_reason", p.fallback_reason}};
   }
   j["placement"] = {{"ops_on_backend", on_b}, {"ops_on_fallback", on_f}, {"bytes_moved", rt.bytes_moved}, {"by_op", by_op}};
-  j["verdict"] = !rt.active ? "nothing_usable" : (rt.active->name() == rt.preferred ? "ready" : "fell_back");
+  j["verdict"] = rt.refused_by_policy ? "refused_by_policy"
+                 : !rt.active       ? "nothing_usable"
+                 : rt.active->name() == rt.preferred ? "ready"
+                                                     : "fell_back";
   return j.dump(2);
 }
 

@@ -24,6 +24,11 @@ std::unordered_set<bp_tensor_t>& live_tensors() {
   static std::unordered_set<bp_tensor_t> set;
   return set;
 }
+// The report of the last runtime creation on this thread that failed for want of a backend.
+std::string& last_failure_report() {
+  thread_local std::string report;
+  return report;
+}
 // "Visible once": the same fallback (plugin, cause, selected) is printed once per process.
 std::mutex g_printed_mutex;
 std::set<std::string> g_printed;
@@ -104,8 +109,9 @@ void bp_runtime_s::raise_event(event_record e) {
       line = std::string("op ") + bp_op_kind_name(e.op) + " is not supported by '" + e.plugin + "' (" + e.message +
              "); running it on '" + e.selected + "' (tensors are copied each time).";
     else
-      line = std::string("op ") + bp_op_kind_name(e.op) + " failed on '" + e.plugin + "' (" + e.message + "); retried on '" +
-             e.selected + "'.";
+      line = std::string("op ") + bp_op_kind_name(e.op) + " failed on '" + e.plugin + "' (" + e.message + "); " +
+             (e.selected.empty() ? std::string("not retried (no CPU fallback allowed or available).")
+                                 : "retried on '" + e.selected + "'.");
     if (!e.remedy.empty()) line += " Fix: " + e.remedy + ".";
     line += " Set BACKPLANE_FALLBACK=error to make this fatal; run `backplane doctor` for the full report.";
     std::fprintf(stderr, "backplane: warning: %s\n", line.c_str());
@@ -212,9 +218,16 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
   } else {
     for (auto& r : rt->records)
       if (r->cause != BP_CAUSE_DUPLICATE) order.push_back(r.get());
-    std::stable_sort(order.begin(), order.end(), [](plugin_record* a, plugin_record* b) {
-      // GPU before CPU, then by priority; failures keep their place so the preferred one is known.
-      if (a->device_kind != b->device_kind) return a->device_kind == BP_DEVICE_KIND_GPU;
+    // Disabled plugins are not candidates (the operator chose that; it is no fallback).
+    order.erase(std::remove_if(order.begin(), order.end(), [](plugin_record* r) { return r->state == BP_STATE_DISABLED; }),
+                order.end());
+    // GPU first, then any other accelerator, then CPU; within a kind by priority. Failures keep
+    // their place so the preferred plugin is known. (rank, priority) is a strict weak ordering.
+    auto rank = [](const plugin_record* r) {
+      return r->device_kind == BP_DEVICE_KIND_GPU ? 0 : r->device_kind == BP_DEVICE_KIND_OTHER ? 1 : 2;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](plugin_record* a, plugin_record* b) {
+      if (rank(a) != rank(b)) return rank(a) < rank(b);
       return a->priority > b->priority;
     });
   }
@@ -241,6 +254,7 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
       msg += "'";
     }
     msg += ":" + human_summary(*rt);
+    last_failure_report() = report_json(*rt);
     return fail(BP_ERR_UNAVAILABLE, msg);
   }
 
@@ -264,6 +278,9 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
         ev.cause = e.cause, ev.op = BP_OP_INVALID, ev.message = e.message.c_str(), ev.remedy = e.remedy.c_str();
         cfg.on_event(cfg.user_data, &ev);
       }
+      rt->active->record().selected = false;
+      rt->refused_by_policy = true;
+      last_failure_report() = report_json(*rt);
       return fail(BP_ERR_POLICY, msg);
     }
     rt->raise_event(e);
@@ -293,6 +310,7 @@ BP_API const char* bp_version_string(void) { return BACKPLANE_VERSION_STRING; }
 BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime) {
   if (!runtime) return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_create: runtime (out) is NULL");
   *runtime = nullptr;
+  last_failure_report().clear();
   try {
     return create_runtime(options, runtime);
   } catch (const std::bad_alloc&) {
@@ -412,6 +430,19 @@ BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t 
   if (!buffer) return BP_OK;
   if (size < text.size() + 1)
     return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_report_json: buffer of " + std::to_string(size) +
+                                             " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
+  std::memcpy(buffer, text.c_str(), text.size() + 1);
+  return BP_OK;
+}
+
+BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64_t* needed) {
+  const std::string& text = last_failure_report();
+  if (text.empty())
+    return fail(BP_ERR_NOT_FOUND, "bp_last_failure_report_json: the last bp_runtime_create on this thread did not fail for want of a backend");
+  if (needed) *needed = text.size() + 1;
+  if (!buffer) return BP_OK;
+  if (size < text.size() + 1)
+    return fail(BP_ERR_INVALID_ARGUMENT, "bp_last_failure_report_json: buffer of " + std::to_string(size) +
                                              " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
   std::memcpy(buffer, text.c_str(), text.size() + 1);
   return BP_OK;

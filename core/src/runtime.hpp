@@ -35,6 +35,7 @@ struct bp_runtime_s {
   bp::core::loaded_plugin* fallback = nullptr;  // CPU plugin for per-op fallback (initialised on first use)
   bool fallback_tried = false;
   std::string preferred;
+  bool refused_by_policy = false;  // BACKPLANE_FALLBACK=error refused the fallback (creation failed)
   std::vector<bp::core::event_record> events;
   std::unordered_set<bp_tensor_s*> tensors;
   std::map<bp_op_kind, op_placement> placement;

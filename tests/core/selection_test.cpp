@@ -200,3 +200,41 @@ TEST_CASE("fault injection: malformed specs are clear errors") {
     CHECK(std::string(bp_last_error_message()).find("BACKPLANE_FAULT") != std::string::npos);
   }
 }
+
+TEST_CASE("selection: a failed creation leaves its full report for the host") {
+  hermetic_options h({fake_dir("gpu_no_device")});
+  bp_runtime_t rt = nullptr;
+  REQUIRE(bp_runtime_create(&h.o, &rt) == BP_ERR_UNAVAILABLE);
+  uint64_t needed = 0;
+  REQUIRE(bp_last_failure_report_json(nullptr, 0, &needed) == BP_OK);
+  std::string text(needed, '\0');
+  REQUIRE(bp_last_failure_report_json(text.data(), text.size(), &needed) == BP_OK);
+  text.resize(needed - 1);
+  auto report = nlohmann::json::parse(text);
+  CHECK(report["verdict"] == "nothing_usable");
+  CHECK(report["selected"].is_null());
+  CHECK(report["plugins"][0]["cause"] == "no_device");
+
+  hermetic_options strict({fake_dir("cpu"), fake_dir("gpu_unavailable")});
+  strict.o.fallback = BP_FALLBACK_ERROR;
+  REQUIRE(bp_runtime_create(&strict.o, &rt) == BP_ERR_POLICY);
+  REQUIRE(bp_last_failure_report_json(nullptr, 0, &needed) == BP_OK);
+  text.assign(needed, '\0');
+  REQUIRE(bp_last_failure_report_json(text.data(), text.size(), &needed) == BP_OK);
+  text.resize(needed - 1);
+  report = nlohmann::json::parse(text);
+  CHECK(report["verdict"] == "refused_by_policy");
+  CHECK(report["selected"].is_null());
+
+  hermetic_options ok({fake_dir("cpu")});
+  bp::runtime good(ok.o);
+  CHECK(bp_last_failure_report_json(nullptr, 0, &needed) == BP_ERR_NOT_FOUND);
+}
+
+TEST_CASE("selection: disabled plugins are not 'preferred' (no fallback event for an operator's choice)") {
+  hermetic_options h({fake_dir("cpu"), fake_dir("gpu")});
+  h.o.disable = "fakegpu";
+  bp::runtime rt(h.o);
+  CHECK(rt.events().empty());
+  CHECK(rt.report_json().find("\"verdict\": \"ready\"") != std::string::npos);
+}

@@ -128,6 +128,13 @@ BP_API void bp_runtime_options_init(bp_runtime_options* options);
  * fallback, or when nothing is usable, fails with BP_ERR_UNAVAILABLE /
  * BP_ERR_POLICY and the message holds the full report. options may be NULL. */
 BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime);
+/* After bp_runtime_create failed on this thread because no backend could
+ * serve (BP_ERR_UNAVAILABLE) or policy forbade the fallback (BP_ERR_POLICY):
+ * the full report of that attempt, as bp_runtime_report_json would have
+ * given it ("selected": null, "verdict": "nothing_usable" or the policy
+ * refusal). BP_ERR_NOT_FOUND when the last creation on this thread did not
+ * get that far. Same buffer protocol as bp_runtime_report_json. */
+BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64_t* needed);
 /* Destroys the runtime. Tensors of this runtime must be destroyed first
  * (remaining ones are freed and reported as leaked at BP_LOG_WARN). */
 BP_API void bp_runtime_destroy(bp_runtime_t runtime);
