@@ -84,23 +84,20 @@ void thread_pool::work(uint32_t gen, const job& j, int participant) {
 }
 
 void thread_pool::worker_loop(int participant) {
-  uint32_t seen = uint32_t(state_.load(std::memory_order_acquire) >> 32);
+  // Generation 0 is never a job: a pool destroyed before this thread first
+  // ran still differs from it, and stop_ is part of every wait condition.
+  uint32_t seen = 0;
   for (;;) {
     uint64_t s = 0;
-    const bool posted = spin_until([&] {
+    auto posted = [&] {
       s = state_.load(std::memory_order_acquire);
       return uint32_t(s >> 32) != seen || stop_.load(std::memory_order_acquire);
-    });
-    if (!posted) {
+    };
+    if (!spin_until(posted)) {
       std::unique_lock<std::mutex> lk(wake_mutex_);
       ++sleepers_;
-      // stop_ is part of the predicate: a worker that starts after the destructor bumped the
-      // generation would otherwise take that bump as "seen" and sleep forever (join() hangs).
-      wake_.wait(lk, [&] {
-        return uint32_t(state_.load(std::memory_order_acquire) >> 32) != seen || stop_.load(std::memory_order_acquire);
-      });
+      wake_.wait(lk, posted);
       --sleepers_;
-      s = state_.load(std::memory_order_acquire);
     }
     if (stop_.load(std::memory_order_acquire)) return;
     const uint32_t gen = uint32_t(s >> 32);

@@ -151,3 +151,20 @@ TEST_CASE("concurrent op_execute from two host threads gives the same results as
   CHECK_CLOSE_VEC(y1.get(), expect, 1e-4, 1e-5);
   CHECK_CLOSE_VEC(y2.get(), expect, 1e-4, 1e-5);
 }
+
+TEST_CASE("shutdown right after init (no op in between) joins the workers; re-init works") {
+  // Exercises pool create/destroy cycles. The bug this guards against (a pool
+  // destroyed before its worker threads first ran left them asleep forever,
+  // hanging shutdown; seen in the core's cudnn fault test on a loaded
+  // machine) is timing-dependent, so this loop can only make it likely.
+  harness::plugin& p = harness::get();
+  for (int i = 0; i < 500; ++i) {
+    p.api->shutdown(p.context);
+    p.context = nullptr;
+    REQUIRE(p.api->init(&p.host, &p.context) == BP_OK);
+  }
+  harness::tensor a({4}), b({4}), c({4});
+  a.set({1, 2, 3, 4}), b.set({4, 3, 2, 1});
+  REQUIRE(harness::run(BP_OP_ADD, nullptr, {a.desc(), b.desc()}, {c.desc()}) == BP_OK);
+  CHECK_CLOSE_VEC(c.get(), ref::vec(4, 5.0), 0, 0);
+}
