@@ -1,6 +1,7 @@
 // checks.hpp — the check groups of the conformance kit (internal).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,15 @@ using results = std::vector<check_result>;
 
 void add_result(results& out, std::string name, bool ok, std::string detail);
 void add_skip(results& out, std::string name, std::string detail);
+
+// Runs `body` in a child process (when isolate), killed after timeout_seconds; its results
+// stream back over a pipe, and a crash or hang becomes a FAIL named
+// "<group>.no_crash" / "<group>.no_hang".
+void isolated(const std::string& group, bool isolate, int timeout_seconds, results& out, const std::function<void(results&)>& body);
+
+// The runtime checks report which reference they used through this pseudo
+// check (detail "name\tpath"); backplane_conformance_run moves it into the report.
+inline const char* const kReferenceNote = "_reference";
 
 // What the raw-table checks learned about the plugin.
 struct plugin_facts {
@@ -28,6 +38,6 @@ void run_raw_checks(const std::string& plugin_path, bool isolate, results& out, 
 
 // ops.*, capability.*, leaks.*, threads.*: through the core's runtime API.
 void run_runtime_checks(const std::string& plugin_path, const plugin_facts& facts, const std::string& reference_path,
-                        const options& opts, report& rep);
+                        const options& opts, results& out);
 
 }  // namespace bp::conformance::detail

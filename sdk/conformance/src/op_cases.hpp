@@ -42,7 +42,7 @@ struct op_case {
   const void* attrs_ptr() const { return attrs.empty() ? nullptr : attrs.data(); }
 };
 
-// Every case, grouped by op kind in op-kind order.
+// Every case, grouped by op kind (ascending), problem order kept within a kind.
 std::vector<op_case> all_cases();
 
 // Bytes of each tensor of a case (4-byte elements: float32 or int32).

@@ -176,11 +176,12 @@ void stream_result(const check_result& r) {
   }
 }
 
-constexpr int kGroupTimeoutSeconds = 120;
 
 // Runs `body` (which appends results) in a child; results come back over a pipe,
 // one "P|F|S <name>\t<detail>" line each. A crash becomes a FAIL for `group`.
-void isolated(const std::string& group, bool isolate, results& out, const std::function<void(results&)>& body) {
+}  // namespace
+
+void isolated(const std::string& group, bool isolate, int timeout_seconds, results& out, const std::function<void(results&)>& body) {
   if (!isolate) {
     body(out);
     return;
@@ -209,7 +210,7 @@ void isolated(const std::string& group, bool isolate, results& out, const std::f
   std::string text;
   char buf[4096];
   bool timed_out = false;
-  const time_t deadline = time(nullptr) + kGroupTimeoutSeconds;
+  const time_t deadline = time(nullptr) + timeout_seconds;
   for (;;) {
     pollfd pfd{fds[0], POLLIN, 0};
     const int remaining = int(deadline - time(nullptr));
@@ -239,7 +240,7 @@ void isolated(const std::string& group, bool isolate, results& out, const std::f
   }
   if (timed_out)
     add_result(out, group + ".no_hang", false,
-               "the " + group + " checks did not finish within " + std::to_string(kGroupTimeoutSeconds) +
+               "the " + group + " checks did not finish within " + std::to_string(timeout_seconds) +
                    " s (the plugin hangs; the last check reported above is the last one that finished)");
   else if (WIFSIGNALED(status))
     add_result(out, group + ".no_crash", false,
@@ -249,6 +250,8 @@ void isolated(const std::string& group, bool isolate, results& out, const std::f
     add_result(out, group + ".no_crash", false, "the child running the " + group + " checks exited with status " +
                                                     std::to_string(WEXITSTATUS(status)) + " (the plugin called exit?)");
 }
+
+namespace {
 
 // ---- the groups -----------------------------------------------------------------------
 
@@ -478,8 +481,8 @@ void add_skip(results& out, std::string name, std::string detail) {
 }
 
 void run_raw_checks(const std::string& plugin_path, bool isolate, results& out, plugin_facts& facts) {
-  isolated("abi", isolate, out, [&](results& r) { abi_group(plugin_path, r); });
-  isolated("errors", isolate, out, [&](results& r) { errors_group(plugin_path, r); });
+  isolated("abi", isolate, 120, out, [&](results& r) { abi_group(plugin_path, r); });
+  isolated("errors", isolate, 120, out, [&](results& r) { errors_group(plugin_path, r); });
   // Facts for the runtime checks, read in this process without running plugin code
   // beyond the entry symbol (which must be side-effect free).
   library lib(plugin_path);

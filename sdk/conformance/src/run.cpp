@@ -65,7 +65,19 @@ bp::conformance::report backplane_conformance_run(const std::string& plugin_path
     detail::plugin_facts facts;
     detail::run_raw_checks(plugin_abs, options.isolate, rep.checks, facts);
     rep.plugin_name = facts.name;
-    detail::run_runtime_checks(plugin_abs, facts, reference_abs, options, rep);
+    // In a child too: a plugin that hangs in shutdown or deadlocks under threads
+    // must produce a FAIL, not a kit that never returns.
+    detail::isolated("runtime", options.isolate, 300, rep.checks, [&](detail::results& out) {
+      detail::run_runtime_checks(plugin_abs, facts, reference_abs, options, out);
+    });
+    for (auto it = rep.checks.begin(); it != rep.checks.end(); ++it) {
+      if (it->name != detail::kReferenceNote) continue;
+      const size_t tab = it->detail.find('\x1f');
+      rep.reference_name = it->detail.substr(0, tab);
+      rep.reference_path = tab == std::string::npos ? "" : it->detail.substr(tab + 1);
+      rep.checks.erase(it);
+      break;
+    }
   } catch (const std::exception& e) {
     detail::add_result(rep.checks, "kit.internal", false, std::string("the conformance kit itself failed: ") + e.what());
   }

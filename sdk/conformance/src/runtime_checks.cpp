@@ -177,8 +177,8 @@ struct prepared_case {
 }  // namespace
 
 void run_runtime_checks(const std::string& plugin_path, const plugin_facts& facts, const std::string& reference_path,
-                        const options& opts, report& rep) {
-  results& out = rep.checks;
+                        const options& opts, results& out) {
+  report rep;
   if (!facts.loaded) {
     add_result(out, "runtime.load", false, "skipped every runtime check: the plugin's table is unusable (see abi.*)");
     return;
@@ -203,6 +203,7 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
     info.struct_size = sizeof info;
     if (bp_runtime_plugin_info(reference.rt, i, &info) == BP_OK && info.selected) rep.reference_path = info.path;
   }
+  add_skip(out, kReferenceNote, rep.reference_name + "\x1f" + rep.reference_path);
 
   // ---- ops.<KIND>: claimed cases against the reference ----------------------------------
   const std::vector<op_case> cases = all_cases();
