@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -40,7 +42,19 @@ bool spin_until(Done&& done) {
 }
 }  // namespace
 
+namespace {
+// Set in the child of a fork(): the pool's worker threads did not survive it,
+// so the child runs every job on the calling thread and must not join them.
+std::atomic<bool> g_forked_child{false};
+void mark_forked_child() { g_forked_child.store(true, std::memory_order_relaxed); }
+}  // namespace
+
 thread_pool::thread_pool(int threads) {
+  static const int registered = pthread_atfork(nullptr, nullptr, mark_forked_child);
+  (void)registered;
+  // Only one pool exists at a time (create_pool), so a pool made in a forked
+  // child owns live threads again.
+  g_forked_child.store(false, std::memory_order_relaxed);
   if (threads < 1) threads = 1;
   shares_ = std::make_unique<share_counter[]>(size_t(threads));
   workers_.reserve(size_t(threads - 1));
@@ -112,7 +126,8 @@ void thread_pool::worker_loop(int participant) {
 
 void thread_pool::run_erased(int64_t items, job_fn fn, void* ctx) {
   std::unique_lock<std::mutex> busy(submit_, std::try_to_lock);
-  if (!busy.owns_lock() || workers_.empty() || items == 1 || items > int64_t(UINT32_MAX)) {
+  if (!busy.owns_lock() || workers_.empty() || items == 1 || items > int64_t(UINT32_MAX) ||
+      g_forked_child.load(std::memory_order_relaxed)) {
     for (int64_t i = 0; i < items; ++i) fn(ctx, i, 0);
     return;
   }
@@ -199,14 +214,36 @@ void read_conv_kernel_option() {
 }
 
 namespace {
+// Owns the plugin's pool. In a forked child the pool is leaked instead of
+// destroyed: its worker threads exist only in the parent (joining them would
+// never return) and its condition variable still counts the parent's
+// sleeping workers as waiters (destroying it would never return either).
+// `current` mirrors `pool` for the lock-free lookup in pool().
+struct pool_holder {
+  std::unique_ptr<thread_pool> pool;
+  std::atomic<thread_pool*> current{nullptr};
+  void set(std::unique_ptr<thread_pool> p) {
+    reset();
+    pool = std::move(p);
+    current.store(pool.get(), std::memory_order_release);
+  }
+  void reset() {
+    current.store(nullptr, std::memory_order_release);
+    if (g_forked_child.load(std::memory_order_relaxed))
+      (void)pool.release();
+    else
+      pool.reset();
+  }
+  ~pool_holder() { reset(); }
+};
 std::mutex g_pool_mutex;
-std::unique_ptr<thread_pool> g_pool;
+pool_holder g_pool;
 int g_pool_users = 0;
 }  // namespace
 
 void create_pool(int threads) {
   std::lock_guard<std::mutex> lk(g_pool_mutex);
-  if (g_pool_users++ == 0 || !g_pool) g_pool = std::make_unique<thread_pool>(threads);
+  if (g_pool_users++ == 0 || !g_pool.pool) g_pool.set(std::make_unique<thread_pool>(threads));
 }
 
 void destroy_pool() {
@@ -217,9 +254,12 @@ void destroy_pool() {
 thread_pool& pool() {
   // Kernels run only between init and shutdown; the lazy path covers a host
   // that calls op_execute without init (tests of the raw table).
+  // Lock-free on the per-op path (init created the pool; shutdown is not
+  // concurrent with ops by the ABI's threading rules).
+  if (thread_pool* p = g_pool.current.load(std::memory_order_acquire)) return *p;
   std::lock_guard<std::mutex> lk(g_pool_mutex);
-  if (!g_pool) g_pool = std::make_unique<thread_pool>(configured_threads());
-  return *g_pool;
+  if (!g_pool.pool) g_pool.set(std::make_unique<thread_pool>(configured_threads()));
+  return *g_pool.pool;
 }
 
 }  // namespace bp::openblas_cpu

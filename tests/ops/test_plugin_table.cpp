@@ -2,6 +2,13 @@
 // memory, streams, op_supports answers and concurrent op_execute calls.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -167,4 +174,39 @@ TEST_CASE("shutdown right after init (no op in between) joins the workers; re-in
   a.set({1, 2, 3, 4}), b.set({4, 3, 2, 1});
   REQUIRE(harness::run(BP_OP_ADD, nullptr, {a.desc(), b.desc()}, {c.desc()}) == BP_OK);
   CHECK_CLOSE_VEC(c.get(), ref::vec(4, 5.0), 0, 0);
+}
+
+TEST_CASE("a forked child runs ops without the parent's worker threads and exits normally") {
+  // The pool's workers do not survive fork(): the child must run jobs itself
+  // and its exit (static destructors) must not wait for them.
+  std::mt19937 rng(61);
+  harness::tensor x({8, 12, 12, 3}), w({16, 3, 3, 3}), y({8, 10, 10, 16});
+  const ref::vec xv = harness::random_vec(size_t(x.size()), rng), wv = harness::random_vec(size_t(w.size()), rng);
+  x.set(xv), w.set(wv);
+  const ref::conv_cfg cfg;
+  const ref::vec expect = ref::conv_fwd(cfg, ref::conv_shape(cfg, 8, 12, 12, 3, 16, 3, 3), xv, wv, nullptr, ref::act::none);
+  bp_conv2d_attrs a{sizeof(bp_conv2d_attrs), BP_LAYOUT_NHWC, 1, 1, 1, 1, BP_PADDING_VALID, 0, 0, 0, 0, BP_ACTIVATION_NONE};
+  REQUIRE(harness::run(BP_OP_CONV2D_FWD, &a, {x.desc(), w.desc()}, {y.desc()}) == BP_OK);  // workers exist now
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    y.fill_nan();
+    const bool ok = harness::run(BP_OP_CONV2D_FWD, &a, {x.desc(), w.desc()}, {y.desc()}) == BP_OK &&
+                    harness::worst_ratio(y.get(), expect, 1e-4, 1e-5) <= 1.0;
+    std::exit(ok ? 0 : 1);  // a normal exit: runs the plugin's static destructors
+  }
+  int status = -1;
+  pid_t done = 0;
+  for (int i = 0; i < 200 && done == 0; ++i) {  // up to 20 s
+    done = waitpid(child, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (done == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    FAIL("forked child hung (did it wait for the parent's worker threads?)");
+  }
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
