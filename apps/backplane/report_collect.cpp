@@ -23,18 +23,6 @@ std::string runtime_report_text(bp_runtime_t runtime) {
   return text;
 }
 
-nlohmann::json report_from_failure_message(const std::string& message) {
-  // The report is the first '{' ... matching last '}' that parses as an
-  // object with a schema_version; anything around it is prose.
-  for (size_t open = message.find('{'); open != std::string::npos; open = message.find('{', open + 1)) {
-    const size_t close = message.rfind('}');
-    if (close == std::string::npos || close < open) break;
-    nlohmann::json parsed = nlohmann::json::parse(message.substr(open, close - open + 1), nullptr, false);
-    if (parsed.is_object() && parsed.contains("schema_version")) return parsed;
-  }
-  return nullptr;
-}
-
 std::string effective_fallback_policy() {
   const char* value = std::getenv("BACKPLANE_FALLBACK");
   if (value == nullptr || value[0] == '\0') return "warn";
@@ -59,19 +47,16 @@ nlohmann::json environment_snapshot() {
 
 namespace {
 
-constexpr const char* kAnchorName = "doctor-anchor";
-
 struct creation {
   bp_status status = BP_OK;
   std::string error;
   nlohmann::json report;
 };
 
-creation create_and_report(const runtime_request& request, const std::vector<std::string>& extra_paths,
-                           const std::string& backends) {
+creation create_and_report(const runtime_request& request) {
   std::vector<const char*> paths;
   for (const std::string& path : request.plugin_paths) paths.push_back(path.c_str());
-  for (const std::string& path : extra_paths) paths.push_back(path.c_str());
+  const std::string& backends = request.backends;
 
   bp_runtime_options options;
   bp_runtime_options_init(&options);
@@ -86,6 +71,15 @@ creation create_and_report(const runtime_request& request, const std::vector<std
   out.status = bp_runtime_create(&options, &runtime);
   if (out.status != BP_OK) {
     out.error = bp_last_error_message();
+    // When no backend could serve, the core keeps the full report of the attempt.
+    uint64_t needed = 0;
+    if (bp_last_failure_report_json(nullptr, 0, &needed) == BP_OK) {
+      std::string text(needed, '\0');
+      if (bp_last_failure_report_json(text.data(), text.size(), &needed) == BP_OK) {
+        text.resize(needed - 1);
+        out.report = nlohmann::json::parse(text, nullptr, false);
+      }
+    }
     return out;
   }
   try {
@@ -98,50 +92,11 @@ creation create_and_report(const runtime_request& request, const std::vector<std
   return out;
 }
 
-template <typename Predicate>
-void erase_if(nlohmann::json& array, Predicate predicate) {
-  if (!array.is_array()) return;
-  nlohmann::json kept = nlohmann::json::array();
-  for (auto& item : array)
-    if (!predicate(item)) kept.push_back(std::move(item));
-  array = std::move(kept);
-}
-
-// Removes every trace of the anchor: the report then reads as the failed creation's would.
-void strip_anchor(nlohmann::json& report, const std::string& anchor_file) {
-  auto is_anchor = [&](const nlohmann::json& item) {
-    return json_string(item, "name") == kAnchorName || json_string(item, "path") == anchor_file;
-  };
-  erase_if(report["plugins"], is_anchor);
-  for (auto& plugin : report["plugins"]) {  // e.g. "no plugin named 'x' was found in: <anchor>, ..."
-    std::string message = json_string(plugin, "message");
-    for (const std::string& needle : {anchor_file + ", ", ", " + anchor_file, anchor_file}) {
-      for (size_t at = message.find(needle); at != std::string::npos; at = message.find(needle))
-        message.erase(at, needle.size());
-    }
-    if (plugin.contains("message")) plugin["message"] = message;
-  }
-  erase_if(report["discovery"]["search_paths"], is_anchor);
-  erase_if(report["discovery"]["candidates"], is_anchor);
-  if (report.contains("policy") && report["policy"].is_object())
-    erase_if(report["policy"]["backends"], [](const nlohmann::json& name) { return name == kAnchorName; });
-  if (json_string(report, "preferred") == kAnchorName) report["preferred"] = nullptr;
-  report["selected"] = nullptr;
-  report["events"] = nlohmann::json::array();  // creation fails before any event is raised
-  report["verdict"] = "nothing_usable";
-}
-
 }  // namespace
-
-std::string anchor_plugin_file() {
-  const std::string plugins = install_plugin_folder();  // <core dir>/backplane/plugins
-  if (plugins.empty()) return {};
-  return plugins.substr(0, plugins.size() - std::string("plugins").size()) + "tool/libbackplane-doctor-anchor.so";
-}
 
 collected_report collect_report_in_process(const runtime_request& request) {
   collected_report out;
-  creation first = create_and_report(request, {}, request.backends);
+  creation first = create_and_report(request);
   out.status = first.status;
   out.error = first.error;
   out.runtime_created = first.status == BP_OK;
@@ -151,33 +106,17 @@ collected_report collect_report_in_process(const runtime_request& request) {
     out.configuration_error = true;
     out.report = {{"schema_version", 1}, {"plugins", nlohmann::json::array()}, {"verdict", "error"},
                   {"runtime_error", {{"status", bp_status_name(first.status)}, {"message", first.error}}}};
-  } else if (nlohmann::json embedded = report_from_failure_message(first.error); !embedded.is_null()) {
-    out.report = std::move(embedded);
+  } else if (first.report.is_object()) {
+    out.report = std::move(first.report);
   } else {
-    // Nothing usable: read the report through the anchor (see the header).
-    const std::string anchor = anchor_plugin_file();
-    std::string backends = request.backends;
-    bool backends_from_env = false;
-    if (backends.empty()) {
-      const char* env = std::getenv("BACKPLANE_BACKEND");
-      if (env && env[0] && std::string(env) != "auto") backends = env, backends_from_env = true;
-    }
-    if (!backends.empty()) backends += std::string(",") + kAnchorName;
-    creation second = anchor.empty() ? creation{BP_ERR_NOT_FOUND, "core library folder unknown", nullptr}
-                                     : create_and_report(request, {anchor}, backends);
-    if (second.status == BP_OK) {
-      out.report = std::move(second.report);
-      strip_anchor(out.report, anchor);
-      if (backends_from_env && out.report["policy"].is_object()) out.report["policy"]["backends_origin"] = "BACKPLANE_BACKEND";
-    } else {
-      out.report = {{"schema_version", 1},
-                    {"backplane_version", bp_version_string()},
-                    {"plugins", nlohmann::json::array()},
-                    {"selected", nullptr},
-                    {"verdict", "nothing_usable"},
-                    {"report_unavailable", "the core gave no structured report and the doctor anchor (" + anchor +
-                                               ") could not be used: " + second.error}};
-    }
+    out.report = {{"schema_version", 1},
+                  {"backplane_version", bp_version_string()},
+                  {"plugins", nlohmann::json::array()},
+                  {"selected", nullptr},
+                  {"verdict", "nothing_usable"},
+                  {"report_unavailable", "the core gave no structured report of the failed creation"}};
+  }
+  if (!out.runtime_created && !out.configuration_error) {
     out.report["runtime_error"] = {{"status", bp_status_name(first.status)}, {"message", first.error}};
   }
   if (out.report.contains("policy") && out.report["policy"].is_object()) {

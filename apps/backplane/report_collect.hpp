@@ -47,21 +47,13 @@ struct collected_report {
 // yields a runtime and a report, and nothing is printed); the report's
 // policy.fallback is then set back to what a host would get.
 //
-// When nothing can serve, bp_runtime_create fails with a prose message; the
-// structured report is then taken from the message if it holds one, else
-// by creating the runtime once more with the tool's "doctor-anchor" plugin
-// appended (anchor/doctor_anchor.cpp) and removing the anchor from the report.
+// When nothing can serve, bp_runtime_create fails; the structured report of
+// that attempt comes from bp_last_failure_report_json.
 collected_report collect_report_in_process(const runtime_request& request);
-
-// <core library folder>/backplane/tool/libbackplane-doctor-anchor.so ("" if the core's folder is unknown).
-std::string anchor_plugin_file();
 
 // The report JSON of a created runtime (throws std::runtime_error on failure).
 std::string runtime_report_text(bp_runtime_t runtime);
 
-// When bp_runtime_create fails the core puts the full report in the error
-// message; this extracts its JSON object, or returns a null json.
-nlohmann::json report_from_failure_message(const std::string& message);
 
 // The fallback policy a host would get from the environment: "allow", "warn" or "error".
 std::string effective_fallback_policy();
