@@ -219,11 +219,16 @@ void apply_selection(json& report) {
       order.push_back(found);
     }
   } else {
+    // Same rule as the core (core/src/runtime.cpp): disabled plugins are no candidates;
+    // GPU, then other accelerators, then CPU; within a kind by priority.
     for (size_t i = 0; i < plugins.size(); ++i)
-      if (!is_duplicate(plugins[i])) order.push_back(i);
+      if (!is_duplicate(plugins[i]) && json_string(plugins[i], "state") != "disabled") order.push_back(i);
+    auto rank = [&](size_t i) {
+      const std::string kind = json_string(plugins[i], "device_kind");
+      return kind == "gpu" ? 0 : kind == "cpu" ? 2 : 1;
+    };
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      const std::string kind_a = json_string(plugins[a], "device_kind"), kind_b = json_string(plugins[b], "device_kind");
-      if (kind_a != kind_b) return kind_a == "gpu";  // GPU before anything else
+      if (rank(a) != rank(b)) return rank(a) < rank(b);
       return json_int(plugins[a], "priority") > json_int(plugins[b], "priority");
     });
   }
