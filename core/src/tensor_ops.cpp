@@ -223,10 +223,10 @@ BP_API bp_status bp_tensor_import(bp_runtime_t rt, const bp_tensor* view, bp_ext
   for (int32_t i = view->ndim - 1; i >= 0; --i) {
     if (view->shape[i] < 0) return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: shape[" + std::to_string(i) + "] is negative");
     if (view->strides && view->shape[i] > 1 && view->strides[i] != expect) compact = false;
-    expect *= view->shape[i];
     bytes *= static_cast<uint64_t>(view->shape[i]);
     if (bytes > (static_cast<unsigned __int128>(1) << 62))
       return fail(BP_ERR_INVALID_ARGUMENT, "bp_tensor_import: the shape's size overflows");
+    expect *= view->shape[i];  // after the size check: cannot overflow int64 any more
   }
   if (!compact)
     return fail(BP_ERR_UNSUPPORTED, "bp_tensor_import: strided (non-compact) memory cannot be imported without a copy");
@@ -336,7 +336,20 @@ BP_API bp_status bp_op_run(bp_runtime_t rt, bp_op_kind kind, const void* attrs, 
   bp_status sup = p->api().op_supports(p->context(), 0, &op.desc, reason, sizeof reason);
   std::string why;
   if (sup == BP_OK) {
-    bp_status s = p->api().op_execute(p->context(), 0, nullptr, &op.desc);
+    bp_status s = BP_OK;
+    if (const fault_clause* f = rt->cfg.find_fault(p->name(), "oom_at_execute")) {
+      // Simulated device OOM (rehearsable without a GPU): fail exactly as a plugin whose allocation failed.
+      uint64_t in_bytes = 0, out_bytes = 0;
+      for (uint32_t i = 0; i < ni; ++i) in_bytes += op.in_t[i]->nbytes;
+      for (uint32_t i = 0; i < no; ++i) out_bytes += op.out_t[i]->nbytes;
+      s = BP_ERR_OUT_OF_MEMORY;
+      thread_plugin_error() = plugin_error{s, std::string("out of device memory running ") + bp_op_kind_name(kind) + " (" +
+                                                  std::to_string(in_bytes) + " bytes of inputs, " +
+                                                  std::to_string(out_bytes) + " bytes of outputs) [injected by BACKPLANE_FAULT " +
+                                                  f->text + "]"};
+    } else {
+      s = p->api().op_execute(p->context(), 0, nullptr, &op.desc);
+    }
     if (s == BP_OK) {
       std::lock_guard<std::mutex> lock(rt->mutex);
       ++rt->placement[kind].on_backend;
@@ -351,13 +364,20 @@ BP_API bp_status bp_op_run(bp_runtime_t rt, bp_op_kind kind, const void* attrs, 
       std::lock_guard<std::mutex> lock(rt->mutex);
       cpu = rt->fallback_plugin();
     }
-    if (!cpu) return fail(s, msg);
-    {
+    // One RUNTIME_FAILURE event per (plugin, op kind, cause): a failing training loop must not grow the list.
+    // Raised also when nothing retries the op (OOM / device error on a CPU backend or under policy "error").
+    if (cpu || s == BP_ERR_OUT_OF_MEMORY || s == BP_ERR_DEVICE) {
+      bp_cause cause = s == BP_ERR_OUT_OF_MEMORY ? BP_CAUSE_OUT_OF_MEMORY : BP_CAUSE_PLUGIN_ERROR;
       std::lock_guard<std::mutex> lock(rt->mutex);
-      event_record e{BP_EVENT_RUNTIME_FAILURE, p->name(), cpu->name(), BP_STAGE_EXECUTE,
-                     s == BP_ERR_OUT_OF_MEMORY ? BP_CAUSE_OUT_OF_MEMORY : BP_CAUSE_PLUGIN_ERROR, kind, msg, ""};
-      rt->raise_event(e);
+      bool seen = std::any_of(rt->events.begin(), rt->events.end(), [&](const event_record& e) {
+        return e.kind == BP_EVENT_RUNTIME_FAILURE && e.op == kind && e.cause == cause && e.plugin == p->name();
+      });
+      if (!seen)
+        rt->raise_event(event_record{BP_EVENT_RUNTIME_FAILURE, p->name(), cpu ? cpu->name() : std::string(),
+                                     BP_STAGE_EXECUTE, cause, kind, msg,
+                                     cause == BP_CAUSE_OUT_OF_MEMORY ? bp_cause_remedy(cause) : ""});
     }
+    if (!cpu) return fail(s, msg);
     why = msg;
     bp_status fs = run_on_fallback(rt, cpu, op);
     if (fs == BP_OK) {
