@@ -436,11 +436,18 @@ void errors_group(const std::string& path, results& out) {
       for (auto& v : b.out) v.data = nullptr;
     }, false);
     expect_refusal("wrong device index 99", [](claimed_op&) {}, true, 99);
+    // Memory of another device type than the plugin's own (CUDA for a host-memory
+    // plugin, host for a device-memory plugin).
+    const int32_t other_type = props.device.device_type == BP_DEVICE_CPU ? BP_DEVICE_CUDA : BP_DEVICE_CPU;
+    expect_refusal("input 0 on device type " + std::to_string(other_type), [other_type](claimed_op& b) {
+      if (b.in.empty()) b.out[0].device.device_type = other_type;
+      else b.in[0].device.device_type = other_type;
+    }, true);
     expect_refusal("NULL op descriptor", [](claimed_op&) {}, true, 0, true);
     expect_refusal("op descriptor struct_size 0", [](claimed_op& b) { b.desc.struct_size = 0; }, true);
     expect_refusal("unknown op kind 9999", [](claimed_op& b) { b.desc.kind = 9999; }, true);
     add_result(out, "errors.bad_arguments", problems.empty(),
-               problems.empty() ? "8 malformed variants of '" + label + "' refused with a message, no crash"
+               problems.empty() ? "9 malformed variants of '" + label + "' refused with a message, no crash"
                                 : label + ": " + [&] {
                                     std::string s;
                                     for (auto& p : problems) s += (s.empty() ? "" : "; ") + p;
