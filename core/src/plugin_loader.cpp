@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "errors.hpp"
@@ -38,25 +39,57 @@ bp_cause classify_load_failure(const std::string& path, const std::string& dlerr
   if (dlerror_text.find("undefined symbol") != std::string::npos) return BP_CAUSE_SYMBOL_MISSING;
   return BP_CAUSE_NOT_A_PLUGIN;
 }
+
+// Blocks of destroyed instances whose library may still be mapped, by library path.
+std::mutex g_retired_mutex;
+std::multimap<std::string, host_block*>& retired_blocks() {
+  static auto* blocks = new std::multimap<std::string, host_block*>;  // never destroyed: used at exit
+  return *blocks;
+}
+
+// Called after the instance unloaded its library: free every retired block of
+// that library once no one has it mapped any more (then no pointer to them can be used).
+void retire_host_block(host_block* block) {
+  std::lock_guard<std::mutex> lock(g_retired_mutex);
+  auto& blocks = retired_blocks();
+  blocks.emplace(block->path, block);
+  void* still = block->path.empty() ? nullptr : dlopen(block->path.c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+  if (still) {
+    dlclose(still);
+    return;
+  }
+  auto range = blocks.equal_range(block->path);
+  for (auto it = range.first; it != range.second; ++it) delete it->second;
+  blocks.erase(range.first, range.second);
+}
 }  // namespace
 
-loaded_plugin::loaded_plugin(const config& cfg, plugin_record* record) : cfg_(cfg), record_(record) {
-  host_.struct_size = sizeof(bp_host_api);
-  host_.abi_major = BP_ABI_VERSION_MAJOR;
-  host_.abi_minor = BP_ABI_VERSION_MINOR;
-  host_.negotiated_minor = BP_ABI_VERSION_MINOR;
-  host_.host_context = this;
-  host_.log = &host_log;
-  host_.set_error = &host_set_error;
-  host_.report_probe = &host_report_probe;
-  host_.report_dependency = &host_report_dependency;
-  host_.get_option = &host_get_option;
+loaded_plugin::loaded_plugin(const config& cfg, plugin_record* record)
+    : cfg_(cfg), record_(record), host_(new host_block) {
+  bp_host_api& h = host_->table;
+  h.struct_size = sizeof(bp_host_api);
+  h.abi_major = BP_ABI_VERSION_MAJOR;
+  h.abi_minor = BP_ABI_VERSION_MINOR;
+  h.negotiated_minor = BP_ABI_VERSION_MINOR;
+  h.host_context = host_;
+  h.log = &host_log;
+  h.set_error = &host_set_error;
+  h.report_probe = &host_report_probe;
+  h.report_dependency = &host_report_dependency;
+  h.get_option = &host_get_option;
+  host_->owner = this;
+  host_->name = record_->name;
 }
 
 loaded_plugin::~loaded_plugin() {
   if (context_ && api_.shutdown) api_.shutdown(context_);
   context_ = nullptr;
-  // library_ unloads in its destructor (dlclose refcounted by the dynamic linker).
+  {
+    std::lock_guard<std::mutex> lock(host_->mutex);  // waits for callbacks in flight
+    host_->owner = nullptr;
+  }
+  library_.unload();  // dlclose, refcounted by the dynamic linker: others may keep it mapped
+  retire_host_block(host_);
 }
 
 bool loaded_plugin::fail_stage(bp_stage stage, bp_plugin_state state, bp_cause cause, std::string message) {
@@ -79,6 +112,10 @@ std::string loaded_plugin::take_error(const char* call, bp_status status) const 
 
 bool loaded_plugin::load(const std::string& path) {
   record_->path = path;
+  {
+    std::lock_guard<std::mutex> lock(host_->mutex);
+    host_->path = path;
+  }
   record_->stage = BP_STAGE_LOAD;
   if (cfg_.find_fault(record_->name, "load_fail"))
     return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN,
@@ -104,7 +141,7 @@ bool loaded_plugin::load(const std::string& path) {
   thread_plugin_error() = plugin_error{};
   const bp_plugin_api* table = nullptr;
   try {
-    table = entry(&host_);
+    table = entry(&host_->table);
   } catch (...) {
     return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_PLUGIN_ERROR,
                       "entry symbol threw a C++ exception across the C ABI (the plugin must catch at its edge)");
@@ -135,8 +172,12 @@ bool loaded_plugin::load(const std::string& path) {
   // Copy what both sides know; newer members of a newer plugin are ignored, older plugins read as NULL.
   std::memcpy(&api_, table, std::min<size_t>(table->struct_size, sizeof api_));
   record_->negotiated_minor = std::min<uint32_t>(table->abi_minor, BP_ABI_VERSION_MINOR);
-  host_.negotiated_minor = record_->negotiated_minor;
-  if (api_.name && api_.name[0]) record_->name = api_.name;
+  host_->table.negotiated_minor = record_->negotiated_minor;
+  if (api_.name && api_.name[0]) {
+    record_->name = api_.name;
+    std::lock_guard<std::mutex> lock(host_->mutex);
+    host_->name = record_->name;
+  }
   record_->version = safe(api_.version);
   record_->description = safe(api_.description);
   record_->priority = api_.priority;
@@ -188,7 +229,7 @@ bool loaded_plugin::probe() {
   thread_plugin_error() = plugin_error{};
   bp_status s = BP_ERR_INTERNAL;
   try {
-    s = api_.probe(&host_);
+    s = api_.probe(&host_->table);
   } catch (...) {
     return fail_stage(BP_STAGE_PROBE, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR,
                       "probe threw a C++ exception across the C ABI");
@@ -224,7 +265,7 @@ bool loaded_plugin::init() {
   void* ctx = nullptr;
   bp_status s = BP_ERR_INTERNAL;
   try {
-    s = api_.init(&host_, &ctx);
+    s = api_.init(&host_->table, &ctx);
   } catch (...) {
     return fail_stage(BP_STAGE_INIT, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR, "init threw a C++ exception across the C ABI");
   }
@@ -275,9 +316,14 @@ bool loaded_plugin::init() {
 // ---- host table callbacks --------------------------------------------------
 
 void loaded_plugin::host_log(void* ctx, bp_log_level level, const char* message) {
-  auto* self = static_cast<loaded_plugin*>(ctx);
-  if (!self || !message) return;
-  log_message(level, "plugin", self->record_->name + ": " + message);
+  auto* block = static_cast<host_block*>(ctx);
+  if (!block || !message) return;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(block->mutex);
+    name = block->name;
+  }
+  log_message(level, "plugin", name + ": " + message);
 }
 
 void loaded_plugin::host_set_error(void*, bp_status status, const char* message) {
@@ -287,7 +333,10 @@ void loaded_plugin::host_set_error(void*, bp_status status, const char* message)
 }
 
 void loaded_plugin::host_report_probe(void* ctx, const bp_probe_result* result) {
-  auto* self = static_cast<loaded_plugin*>(ctx);
+  auto* block = static_cast<host_block*>(ctx);
+  if (!block) return;
+  std::lock_guard<std::mutex> lock(block->mutex);
+  loaded_plugin* self = block->owner;
   if (!self || !result || result->struct_size < offsetof(bp_probe_result, device_count) + sizeof(uint32_t)) return;
   plugin_record& r = *self->record_;
   self->probe_reported_ = true;
@@ -300,7 +349,10 @@ void loaded_plugin::host_report_probe(void* ctx, const bp_probe_result* result) 
 }
 
 void loaded_plugin::host_report_dependency(void* ctx, const bp_dependency_report* dep) {
-  auto* self = static_cast<loaded_plugin*>(ctx);
+  auto* block = static_cast<host_block*>(ctx);
+  if (!block) return;
+  std::lock_guard<std::mutex> lock(block->mutex);
+  loaded_plugin* self = block->owner;
   if (!self || !dep || dep->struct_size < offsetof(bp_dependency_report, required)) return;
   dependency_record d;
   d.cause = dep->cause;
@@ -321,7 +373,10 @@ void loaded_plugin::host_report_dependency(void* ctx, const bp_dependency_report
 }
 
 const char* loaded_plugin::host_get_option(void* ctx, const char* name) {
-  auto* self = static_cast<loaded_plugin*>(ctx);
+  auto* block = static_cast<host_block*>(ctx);
+  if (!block) return nullptr;
+  std::lock_guard<std::mutex> block_lock(block->mutex);
+  loaded_plugin* self = block->owner;
   if (!self || !name) return nullptr;
   std::string key = name, value;
   if (key == "fault") {

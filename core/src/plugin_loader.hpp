@@ -16,6 +16,22 @@
 
 namespace bp::core {
 
+class loaded_plugin;
+
+// The host table handed to one plugin instance, and what its callbacks need.
+// A plugin may cache the table pointer process-wide (the SDK's set_host does),
+// and another runtime may keep the library loaded after this instance is
+// gone, so the block outlives its loaded_plugin until the library is unmapped
+// (see retire_host_block in plugin_loader.cpp). Callbacks through an orphaned
+// block still log and set errors; probe reports and options read as absent.
+struct host_block {
+  bp_host_api table{};
+  std::mutex mutex;                // guards owner and name against callbacks from other threads
+  loaded_plugin* owner = nullptr;  // nullptr once the loaded_plugin is destroyed
+  std::string name;                // plugin name for log lines
+  std::string path;                // library file, to know when it is unmapped
+};
+
 class loaded_plugin {
  public:
   loaded_plugin(const config& cfg, plugin_record* record);
@@ -51,7 +67,7 @@ class loaded_plugin {
   const config& cfg_;
   plugin_record* record_;
   boost::dll::shared_library library_;
-  bp_host_api host_{};
+  host_block* host_;  // owned through retire_host_block, not deleted here
   bp_plugin_api api_{};
   void* context_ = nullptr;
   bool probe_reported_ = false;
