@@ -183,13 +183,25 @@ float* thread_scratch(size_t floats, int slot) {
   return b.data.get();
 }
 
-int configured_threads() {
-  const std::string opt = bp::sdk::option("CPU_THREADS");
+std::string host_option(const bp_host_api* host, const char* name) {
+  if (!host) return bp::sdk::option(name);
+  if (!BP_SDK_HOST_HAS(host, get_option)) return {};
+  const char* v = host->get_option(host->host_context, name);
+  return v ? std::string(v) : std::string();
+}
+
+void host_log(const bp_host_api* host, bp_log_level level, const std::string& message) {
+  if (!host) return bp::sdk::log(level, message);
+  if (BP_SDK_HOST_HAS(host, log)) host->log(host->host_context, level, message.c_str());
+}
+
+int configured_threads(const bp_host_api* host) {
+  const std::string opt = host_option(host, "CPU_THREADS");
   if (!opt.empty()) {
     char* end = nullptr;
     const long v = std::strtol(opt.c_str(), &end, 10);
     if (end && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
-    bp::sdk::log(BP_LOG_WARN, "ignoring BACKPLANE_CPU_THREADS='" + opt + "' (expected an integer 1..1024)");
+    host_log(host, BP_LOG_WARN, "ignoring BACKPLANE_CPU_THREADS='" + opt + "' (expected an integer 1..1024)");
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(hw) : 1;
@@ -201,15 +213,15 @@ std::atomic<conv_kernel> g_conv_kernel{conv_kernel::automatic};
 
 conv_kernel conv_kernel_choice() { return g_conv_kernel.load(std::memory_order_relaxed); }
 
-void read_conv_kernel_option() {
-  const std::string v = bp::sdk::option("CPU_CONV_KERNEL");
+void read_conv_kernel_option(const bp_host_api* host) {
+  const std::string v = host_option(host, "CPU_CONV_KERNEL");
   if (v.empty() || v == "auto") {
     g_conv_kernel = conv_kernel::automatic;
   } else if (v == "gemm") {
     g_conv_kernel = conv_kernel::gemm;
   } else {
     g_conv_kernel = conv_kernel::automatic;
-    bp::sdk::log(BP_LOG_WARN, "ignoring BACKPLANE_CPU_CONV_KERNEL='" + v + "' (expected auto or gemm)");
+    host_log(host, BP_LOG_WARN, "ignoring BACKPLANE_CPU_CONV_KERNEL='" + v + "' (expected auto or gemm)");
   }
 }
 

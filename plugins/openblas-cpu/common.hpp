@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -101,14 +102,20 @@ class thread_pool {
 float* thread_scratch(size_t floats, int slot = 0);
 
 // Worker thread count: BACKPLANE_CPU_THREADS (through the host) else the hardware's.
-int configured_threads();
+// `host` is the table of the call in progress (probe/init get their own);
+// NULL falls back to the library-wide one from the entry symbol.
+int configured_threads(const bp_host_api* host = nullptr);
 
 // Which convolution kernels to use: BACKPLANE_CPU_CONV_KERNEL = "gemm" forces
 // im2col + sgemm everywhere (for comparison and for testing that path on
 // every shape); "auto" (default) uses the direct kernels where they apply.
 enum class conv_kernel { automatic, gemm };
 conv_kernel conv_kernel_choice();
-void read_conv_kernel_option();
+void read_conv_kernel_option(const bp_host_api* host);
+
+// Option lookup / log line through a given host table (NULL: the library-wide one).
+std::string host_option(const bp_host_api* host, const char* name);
+void host_log(const bp_host_api* host, bp_log_level level, const std::string& message);
 
 // The plugin-wide pool (created by init, destroyed by shutdown).
 thread_pool& pool();

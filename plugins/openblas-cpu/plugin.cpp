@@ -109,8 +109,9 @@ std::string openblas_loaded_path() {
 // ---- table members ---------------------------------------------------------------
 
 bp_status probe(const bp_host_api* host) {
+  // probe and init use the host table they are given, never the library-wide
+  // one: several runtimes may load this library and come and go concurrently.
   return guard("openblas-cpu probe", [&] {
-    if (host) bp::sdk::set_host(host);
     const std::string config = openblas_config();
     const std::string version = openblas_version(config);
     const std::string path = openblas_loaded_path();
@@ -130,7 +131,7 @@ bp_status probe(const bp_host_api* host) {
       dep.required = 1;
       host->report_dependency(host->host_context, &dep);
     }
-    const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads()) +
+    const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads(host)) +
                                 " threads, OpenBLAS " + (version.empty() ? "(unknown version)" : version);
     if (BP_SDK_HOST_HAS(host, report_probe)) {
       bp_probe_result r{};
@@ -148,13 +149,12 @@ bp_status probe(const bp_host_api* host) {
 bp_status init(const bp_host_api* host, void** context) {
   return guard("openblas-cpu init", [&] {
     if (!context) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu init: context is NULL");
-    if (host) bp::sdk::set_host(host);
     auto* ctx = new plugin_context;
-    ctx->threads = configured_threads();
+    ctx->threads = configured_threads(host);
     openblas_set_num_threads(1);
-    read_conv_kernel_option();
+    read_conv_kernel_option(host);
     create_pool(ctx->threads);
-    bp::sdk::log(BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
+    host_log(host, BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
                                   " worker threads, OpenBLAS single-threaded (" + openblas_config() + ")");
     *context = ctx;
   });

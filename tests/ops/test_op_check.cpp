@@ -13,17 +13,20 @@ namespace {
 const bp_dtype kF32{BP_DTYPE_FLOAT, 32, 1};
 const bp_dtype kI32{BP_DTYPE_INT, 32, 1};
 
-// Builds descriptors whose shape arrays outlive the checks; data pointers are
-// a dummy aligned buffer (the validator never reads data).
+// Builds descriptors whose shape arrays outlive the checks. Data pointers are
+// distinct, far-apart fake addresses: the validator compares addresses (for
+// aliasing) but never dereferences them.
 struct builder {
   std::deque<std::vector<int64_t>> shapes;
   std::vector<bp_tensor> ins, outs;
-  alignas(64) static inline float dummy[64] = {};
+  static inline float dummy[64] = {};
+  uintptr_t next_address = uintptr_t(1) << 44;
 
   bp_tensor make(std::vector<int64_t> shape, bp_dtype dtype = kF32) {
     shapes.push_back(std::move(shape));
     bp_tensor t{};
-    t.data = dummy;
+    t.data = reinterpret_cast<void*>(next_address);
+    next_address += uintptr_t(1) << 40;
     t.device = bp_device{BP_DEVICE_CPU, 0};
     t.ndim = int32_t(shapes.back().size());
     t.dtype = dtype;
@@ -272,4 +275,50 @@ TEST_CASE("the plugin's op_execute reports validator failures through set_error,
   harness::plugin& p = harness::get();
   CHECK(p.api->op_execute(p.context, 0, nullptr, nullptr) == BP_ERR_INVALID_ARGUMENT);
   CHECK(harness::last_error() == "openblas-cpu op_execute: op is NULL");
+}
+
+TEST_CASE("check_op aliasing policy: element-wise ops may run in place, others may not; no partial overlap") {
+  std::string why;
+  // In place allowed: c = a for ADD.
+  builder add;
+  add.in({8}).in({8}).out({8});
+  add.outs[0].data = add.ins[0].data;
+  CHECK(bp::sdk::check_op(add.op(BP_OP_ADD, nullptr), true, &why) == BP_OK);
+  // Partial overlap: c starts one element into a.
+  add.outs[0].byte_offset = 4;
+  CHECK(why_of(add.op(BP_OP_ADD, nullptr), BP_ERR_INVALID_ARGUMENT, true) ==
+        "ADD output 0 (c) partially overlaps input 0 (a); views that share some but not all bytes are never allowed");
+  // Capability queries (require_data = false) do not judge addresses.
+  CHECK(bp::sdk::check_op(add.op(BP_OP_ADD, nullptr), false, &why) == BP_OK);
+
+  bp_gemm_attrs g{sizeof(bp_gemm_attrs), 0, 0, 1.0f, 0.0f};
+  builder gemm;
+  gemm.in({2, 2}).in({2, 2}).out({2, 2});
+  gemm.outs[0].data = gemm.ins[1].data;
+  CHECK(why_of(gemm.op(BP_OP_GEMM, &g), BP_ERR_INVALID_ARGUMENT, true) ==
+        "GEMM output 0 (c) aliases input 1 (b); GEMM cannot run in place (only element-wise ops may write over an input)");
+
+  bp_adam_attrs a{sizeof(bp_adam_attrs), 1e-3f, 0.9f, 0.999f, 1e-7f, 1};
+  builder adam;
+  adam.in({4}).out({4}).out({4}).out({4});
+  adam.outs[2].data = adam.outs[1].data;
+  CHECK(why_of(adam.op(BP_OP_ADAM_UPDATE, &a), BP_ERR_INVALID_ARGUMENT, true) ==
+        "ADAM_UPDATE output 1 (m) aliases output 2 (v); two outputs cannot share memory");
+
+  bp_layout_attrs l{sizeof(bp_layout_attrs), BP_LAYOUT_NHWC};
+  builder bias;
+  bias.in({3, 4}).in({4}).out({3, 4});
+  bias.outs[0].data = bias.ins[0].data;  // y = x: allowed
+  CHECK(bp::sdk::check_op(bias.op(BP_OP_BIAS_ADD, &l), true, &why) == BP_OK);
+  bias.ins[1].data = bias.ins[0].data;  // inputs may share memory (b is the first 4 floats of x)
+  bias.outs[0].data = reinterpret_cast<void*>(uintptr_t(1) << 50);
+  CHECK(bp::sdk::check_op(bias.op(BP_OP_BIAS_ADD, &l), true, &why) == BP_OK);
+}
+
+TEST_CASE("the plugin refuses GEMM with c aliasing a instead of computing garbage") {
+  harness::tensor a({2, 2}), b({2, 2});
+  a.set({1, 2, 3, 4}), b.set({1, 0, 0, 1});
+  bp_gemm_attrs g{sizeof(bp_gemm_attrs), 0, 0, 1.0f, 0.0f};
+  CHECK(harness::run(BP_OP_GEMM, &g, {a.desc(), b.desc()}, {a.desc()}) == BP_ERR_INVALID_ARGUMENT);
+  CHECK(harness::last_error().find("GEMM output 0 (c) aliases input 0 (a)") == 0);
 }

@@ -7,7 +7,8 @@
 // its attribute struct, attribute ranges, tensor counts, ranks, dtypes,
 // compactness, element-count overflow and full shape consistency (the rules
 // written next to each op kind in abi.h). With require_data, every tensor with
-// elements must have a non-NULL, element-aligned data pointer. Otherwise
+// elements must have a non-NULL, element-aligned data pointer, and outputs
+// must respect the aliasing policy of op_alias.hpp. Otherwise
 // returns BP_ERR_INVALID_ARGUMENT (BP_ERR_UNSUPPORTED for an op kind newer
 // than this header) and, when `why` is non-NULL, a message naming the op, the
 // tensor by role ("CONV2D_FWD input 1 (w)") and the expected vs actual values.
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "backplane/abi.h"
+#include "backplane/sdk/op_alias.hpp"
 #include "backplane/sdk/tensor_util.hpp"
 
 namespace bp::sdk {
@@ -258,6 +260,8 @@ inline bp_status check_op(const bp_op_desc& op, bool require_data, std::string* 
         check_simple(c);
         break;
     }
+    // Aliasing needs real addresses (capability queries may pass none).
+    if (require_data) return check_aliasing(op, why);
     return BP_OK;
   } catch (const rejection& r) {
     if (why) {
