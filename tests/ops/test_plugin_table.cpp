@@ -112,6 +112,15 @@ TEST_CASE("op_supports: accepts the CNN's ops without data, declines with a reas
   int64_t xn[4] = {32, 3, 28, 28}, wn[4] = {32, 3, 3, 3}, yn[4] = {32, 32, 26, 26};
   CHECK(harness::supports(BP_OP_CONV2D_FWD, &c, {t(xn, 4), t(wn, 4)}, {t(yn, 4)}, &reason) == BP_OK);
 
+  // Strided (non-compact) tensors: only COPY takes them; every other op is refused with the reason.
+  int64_t m23[2] = {2, 3}, transposed[2] = {1, 2};
+  bp_tensor strided = t(m23, 2);
+  strided.strides = transposed;
+  CHECK(harness::supports(BP_OP_ADD, nullptr, {strided, t(m23, 2)}, {t(m23, 2)}, &reason) == BP_ERR_INVALID_ARGUMENT);
+  CHECK(reason == "ADD input 0 (a): strides (1,2) are not compact row-major for shape (2,3) (pass NULL strides or "
+                  "compact ones; only COPY takes strided tensors)");
+  CHECK(harness::supports(BP_OP_COPY, nullptr, {strided}, {t(m23, 2)}, &reason) == BP_OK);
+
   // Device memory it cannot read.
   bp_tensor on_gpu = t(xs, 4);
   on_gpu.device = bp_device{BP_DEVICE_CUDA, 0};
