@@ -382,8 +382,17 @@ void errors_group(const std::string& path, results& out) {
       v.dtype = s.dtype;
       v.shape = shape_store.data();
       void* p = nullptr;
-      if (t->mem_alloc(ctx, 0, uint64_t(element_count(s.shape)) * 4, &p) != BP_OK || !p) alloc_ok = false;
-      else allocations.push_back(p);
+      const uint64_t bytes = uint64_t(element_count(s.shape)) * 4;
+      if (t->mem_alloc(ctx, 0, bytes, &p) != BP_OK || !p) {
+        alloc_ok = false;
+      } else {
+        allocations.push_back(p);
+        // Defined contents (zeros), so the one real execution below reads initialised memory.
+        const std::vector<unsigned char> zeros(bytes, 0);
+        if (t->mem_copy(ctx, 0, nullptr, p, zeros.data(), bytes, BP_MEMCPY_HOST_TO_DEVICE) != BP_OK ||
+            t->stream_synchronize(ctx, 0, nullptr) != BP_OK)
+          alloc_ok = false;
+      }
       v.data = p;
       return v;
     };
