@@ -43,7 +43,11 @@ struct options {
   uint32_t threads = 4;           // threads of the concurrency check (0 skips it)
   uint32_t leak_cycles = 100;     // runtime create/destroy cycles of the leak check (0 skips it)
   uint64_t rss_growth_limit = 8u << 20;  // bytes of resident growth tolerated over the leak cycles
-  bool isolate = true;            // run raw-table checks in child processes (fork)
+  // Run each check group in a child process (fork) with a time limit, so a
+  // crashing or hanging plugin becomes a FAIL. Call the kit from a point where
+  // the process has no other threads holding locks (fork copies only the
+  // calling thread); set false to run everything in this process.
+  bool isolate = true;
 };
 
 enum class verdict { pass, fail, skip };
