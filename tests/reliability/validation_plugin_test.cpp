@@ -3,14 +3,22 @@
 // bad arguments with a status and a message through host->set_error. A host
 // that bypasses the core must not be able to crash a plugin.
 #include <cstring>
+#include <memory>
 #include <vector>
 
-#include "backplane/sdk/op_check.hpp"
 #include "support.hpp"
 
 using namespace rel;
 
 namespace {
+
+// op_supports answers through its reason buffer (abi.h); every other member through host->set_error.
+#define RAW_CHECK_REASON(call, status, reason, needle)                                             \
+  do {                                                                                               \
+    CHECK((call) == (status));                                                                       \
+    INFO("reason: ", reason);                                                                        \
+    CHECK_MESSAGE(std::string(reason).find(needle) != std::string::npos, "expected substring: ", needle); \
+  } while (0)
 
 #define RAW_CHECK_FAIL(plugin, call, status, needle)                                                \
   do {                                                                                               \
@@ -42,6 +50,7 @@ void check_table_edges(raw_plugin& p) {
   if (api.stream_create) RAW_CHECK_FAIL(p, api.stream_create(nullptr, 0, nullptr), BP_ERR_INVALID_ARGUMENT, "stream is NULL");
   char reason[256];
   RAW_CHECK_FAIL(p, api.op_supports(nullptr, 0, nullptr, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, "op is NULL");
+  p.take_error();
   RAW_CHECK_FAIL(p, api.op_execute(nullptr, 0, nullptr, nullptr), BP_ERR_INVALID_ARGUMENT, "op is NULL");
 
   // Descriptor-level rejections happen before the context is touched.
@@ -77,19 +86,17 @@ void check_table_edges(raw_plugin& p) {
   float x[4] = {};
   view neg(x, {2, -2}), ovf(x, {int64_t(1) << 32, int64_t(1) << 32}), out(y, {4});
   desc dn(BP_OP_COPY, nullptr, {&neg}, {&out});
-  RAW_CHECK_FAIL(p, api.op_supports(nullptr, 0, &dn.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT,
-                 "shape[1] is -2, extents must be >= 0");
-  CHECK(std::string(reason).find("shape[1] is -2") != std::string::npos);  // also in the reason buffer
+  RAW_CHECK_REASON(api.op_supports(nullptr, 0, &dn.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, reason, "shape[1] is -2, extents must be >= 0");
   desc dv(BP_OP_COPY, nullptr, {&ovf}, {&out});
-  RAW_CHECK_FAIL(p, api.op_supports(nullptr, 0, &dv.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, "overflows 64 bits");
+  RAW_CHECK_REASON(api.op_supports(nullptr, 0, &dv.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, reason, "overflows 64 bits");
   view big_ndim(x, {1});
   big_ndim.t.ndim = 9;
   desc db(BP_OP_COPY, nullptr, {&big_ndim}, {&out});
-  RAW_CHECK_FAIL(p, api.op_supports(nullptr, 0, &db.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, "ndim 9 out of range");
+  RAW_CHECK_REASON(api.op_supports(nullptr, 0, &db.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, reason, "ndim 9 out of range");
   view null_shape(x, {4});
   null_shape.t.shape = nullptr;
   desc ds(BP_OP_COPY, nullptr, {&null_shape}, {&out});
-  RAW_CHECK_FAIL(p, api.op_supports(nullptr, 0, &ds.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, "shape is NULL with ndim 1");
+  RAW_CHECK_REASON(api.op_supports(nullptr, 0, &ds.d, reason, sizeof reason), BP_ERR_INVALID_ARGUMENT, reason, "shape is NULL with ndim 1");
   // Truncating reason buffers stay terminated; reason may be NULL.
   char one[1] = {'q'};
   CHECK(api.op_supports(nullptr, 0, &ds.d, one, sizeof one) == BP_ERR_INVALID_ARGUMENT);
@@ -153,10 +160,10 @@ TEST_CASE("openblas-cpu raw table: bad arguments, sizes beyond memory, device an
   desc dt(BP_OP_COPY, nullptr, {&sx}, {&sy});
   REQUIRE(api.op_execute(ctx, 0, nullptr, &dt.d) == BP_OK);
   CHECK(std::vector<float>(y, y + 6) == std::vector<float>{1, 4, 2, 5, 3, 6});
-  // COPY strides whose reach overflows 64-bit addressing are refused.
-  view far(x, {2, 2});
-  far.set_strides({INT64_MAX / 2, 1});
-  view fy(y, {2, 2});
+  // COPY strides whose reach in ELEMENTS overflows 64 bits are refused.
+  view far(x, {3, 2});
+  far.set_strides({INT64_MAX / 2 + 1, 1});
+  view fy(y, {3, 2});
   desc df(BP_OP_COPY, nullptr, {&far}, {&fy});
   RAW_CHECK_FAIL(p, api.op_execute(ctx, 0, nullptr, &df.d), BP_ERR_INVALID_ARGUMENT, "address beyond 64 bits");
 
@@ -165,28 +172,63 @@ TEST_CASE("openblas-cpu raw table: bad arguments, sizes beyond memory, device an
   CHECK(p.take_error().empty());
 }
 
-// Negative strides with byte_offset 0 address memory BEFORE data. The validator
-// cannot know the buffer's extent, but it can know that every element must lie
-// at or after data + byte_offset, so it must refuse; reading there is an
-// out-of-bounds access (ASan: heap-buffer-overflow / stack-buffer-underflow).
-TEST_CASE("openblas-cpu raw table: COPY strides that reach before the buffer are refused" * doctest::may_fail()) {
+// Found by this suite under UBSan: check_op bounds the strides' reach in
+// ELEMENTS, but kernels address BYTES (reach * element size + byte_offset),
+// so strides {INT64_MAX/2, 1} pass the validator and overflow int64 inside
+// the kernel (openblas-cpu elementwise.cpp strided_copy: "signed integer
+// overflow: 4 * 4611686018427387903"). Known failure until op_check.hpp
+// bounds the byte reach; the op is not executed while the validator accepts it.
+TEST_CASE("openblas-cpu raw table: COPY strides whose BYTE reach overflows 64 bits are refused" * doctest::may_fail()) {
   REQUIRE(!openblas_plugin_path().empty());
   raw_plugin p(openblas_plugin_path());
   REQUIRE(p.loaded());
-  std::vector<float> heap_x(4, 1.0f), heap_y(4, 0.0f);
-  view back(heap_x.data(), {4});
-  back.set_strides({-1});
-  view out(heap_y.data(), {4});
-  desc d(BP_OP_COPY, nullptr, {&back}, {&out});
-  std::string why;
-  bp_status s = bp::sdk::check_op(d.d, true, &why);
-  INFO("check_op said: ", why);
-  CHECK_MESSAGE(s == BP_ERR_INVALID_ARGUMENT, "check_op accepts a negative stride from offset 0 (reaches 3 elements before data)");
+  float x[4] = {1, 2, 3, 4}, y[4] = {};
+  view far(x, {2, 2});
+  far.set_strides({INT64_MAX / 2, 1});
+  view fy(y, {2, 2});
+  desc df(BP_OP_COPY, nullptr, {&far}, {&fy});
+  char reason[512] = {0};
+  const bp_status s = p.api().op_supports(nullptr, 0, &df.d, reason, sizeof reason);
+  CHECK_MESSAGE(s == BP_ERR_INVALID_ARGUMENT, "op_supports accepted strides (", INT64_MAX / 2,
+                ", 1): their byte reach 4 * 2^62 overflows int64; reason: '", reason, "'");
   if (s == BP_OK) {
-    MESSAGE("not executing the op: check_op accepted it, and running it would read before the buffer");
+    MESSAGE("not executing: the kernel would compute an overflowing byte offset (undefined behaviour)");
     return;
   }
-  RAW_CHECK_FAIL(p, p.api().op_execute(nullptr, 0, nullptr, &d.d), BP_ERR_INVALID_ARGUMENT, "stride");
+  RAW_CHECK_FAIL(p, p.api().op_execute(nullptr, 0, nullptr, &df.d), BP_ERR_INVALID_ARGUMENT, "beyond 64 bits");
+}
+
+// DLPack semantics: data + byte_offset is element (0,...,0); negative strides
+// reach back from there, so the caller's buffer must extend before it. The
+// validator cannot know the allocation, so what it can guarantee is that a
+// kernel touches exactly the strides' reach and nothing more: exact-size heap
+// buffers make any access outside it an ASan report.
+TEST_CASE("openblas-cpu raw table: COPY with negative strides reads exactly the reach") {
+  REQUIRE(!openblas_plugin_path().empty());
+  raw_plugin p(openblas_plugin_path());
+  REQUIRE(p.loaded());
+  std::unique_ptr<float[]> x(new float[6]{1, 2, 3, 4, 5, 6}), y(new float[6]);
+  view back(x.get() + 5, {6});  // element 0 is the buffer's last float
+  back.set_strides({-1});
+  view out(y.get(), {6});
+  desc d(BP_OP_COPY, nullptr, {&back}, {&out});
+  REQUIRE(p.api().op_execute(nullptr, 0, nullptr, &d.d) == BP_OK);
+  CHECK(std::vector<float>(y.get(), y.get() + 6) == std::vector<float>{6, 5, 4, 3, 2, 1});
+  // 2-D, rows reversed, columns forward, through byte_offset instead of the data pointer.
+  view rows(x.get(), {3, 2});
+  rows.set_strides({-2, 1});
+  rows.t.byte_offset = 4 * sizeof(float);
+  view out2(y.get(), {3, 2});
+  desc d2(BP_OP_COPY, nullptr, {&rows}, {&out2});
+  REQUIRE(p.api().op_execute(nullptr, 0, nullptr, &d2.d) == BP_OK);
+  CHECK(std::vector<float>(y.get(), y.get() + 6) == std::vector<float>{5, 6, 3, 4, 1, 2});
+  // Output strides too (scatter into a transposed view).
+  view src(x.get(), {2, 3});
+  view dst(y.get(), {2, 3});
+  dst.set_strides({1, 2});
+  desc d3(BP_OP_COPY, nullptr, {&src}, {&dst});
+  REQUIRE(p.api().op_execute(nullptr, 0, nullptr, &d3.d) == BP_OK);
+  CHECK(std::vector<float>(y.get(), y.get() + 6) == std::vector<float>{1, 4, 2, 5, 3, 6});
 }
 
 TEST_CASE("cudnn raw table on a machine without its driver: every entry fails cleanly") {

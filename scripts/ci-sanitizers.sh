@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# ci-sanitizers.sh — the reliability stage of CI (called by scripts/test.sh).
+#
+#   1. ASan+UBSan (g++): the whole CTest suite, leak detection on; any report
+#      in any process (tests and the children they spawn) fails the stage.
+#   2. TSan (g++): the loader/runtime concurrency tests (reliability
+#      "concurrency" suite + the core tests) fail on any data race.
+#   3. libFuzzer (clang 14, ASan+UBSan): each fuzz target for
+#      BACKPLANE_FUZZ_SECONDS (default 20) from the seed corpus; a crash fails
+#      the stage and leaves its input in <build-fuzz>/artifacts/<target>/
+#      (copy it into tests/fuzz/regressions/<target>/ to replay it forever).
+#
+# Environment: BACKPLANE_SAN_STAGES (default "asan tsan fuzz"),
+# BACKPLANE_FUZZ_SECONDS, BACKPLANE_SAN_JOBS (default nproc), BACKPLANE_WITH_CUDNN
+# (default OFF here: the cudnn plugin's sanitizer run needs a GPU to mean much).
+# Build folders: build-asan, build-tsan, build-fuzz (reused when present).
+# Prints a timing line per stage; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+stages=${BACKPLANE_SAN_STAGES:-"asan tsan fuzz"}
+fuzz_seconds=${BACKPLANE_FUZZ_SECONDS:-20}
+jobs=${BACKPLANE_SAN_JOBS:-$(nproc 2>/dev/null || echo 2)}
+cudnn=${BACKPLANE_WITH_CUDNN:-OFF}
+timings=()
+stage_start=0
+
+begin() {
+  stage_start=$(date +%s)
+  echo
+  echo "== ci-sanitizers: $1"
+}
+end() {
+  local t=$(( $(date +%s) - stage_start ))
+  timings+=("$1: ${t} s")
+  echo "== ci-sanitizers: $1 done in ${t} s"
+}
+summary() {
+  echo
+  echo "== ci-sanitizers timings"
+  for t in "${timings[@]}"; do echo "   $t"; done
+}
+trap summary EXIT
+
+configure() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DBACKPLANE_WITH_CUDNN="$cudnn" -DBACKPLANE_BUILD_BENCHMARKS=OFF "$@" >/dev/null
+}
+
+# Fails (after printing them) when sanitizer report files exist under $1.
+check_reports() {
+  local dir=$1 found=0
+  for f in "$dir"/*; do
+    [ -s "$f" ] || continue
+    found=1
+    echo "---- sanitizer report: $f"
+    head -n 60 "$f"
+  done
+  return $found
+}
+
+if [[ " $stages " == *" asan "* ]]; then
+  begin "ASan+UBSan build"
+  configure build-asan -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DBACKPLANE_SANITIZE=address,undefined
+  cmake --build build-asan -j"$jobs" >/dev/null
+  end "ASan+UBSan build"
+
+  begin "ASan+UBSan ctest"
+  reports="$root/build-asan/sanitizer-reports"
+  rm -rf "$reports" && mkdir -p "$reports"
+  # log_path: reports from child processes (CLI tests, isolated probes) are collected too.
+  # allocator_may_return_null: the OOM tests ask for terabytes and expect a clean NULL.
+  # handle_segv/abort=0: probes that crash on purpose must die by their signal, as in production.
+  export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:handle_segv=0:handle_abort=0:log_path=$reports/asan"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+  export LSAN_OPTIONS="suppressions=$root/tests/reliability/lsan.supp"
+  export OPENBLAS_NUM_THREADS=1
+  status=0
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 || status=$?
+  check_reports "$reports" || status=1
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+  end "ASan+UBSan ctest"
+  [ $status -eq 0 ] || { echo "ci-sanitizers: ASan/UBSan stage FAILED"; exit 1; }
+fi
+
+if [[ " $stages " == *" tsan "* ]]; then
+  begin "TSan build"
+  configure build-tsan -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DBACKPLANE_SANITIZE=thread -DBACKPLANE_BUILD_APPS=OFF
+  cmake --build build-tsan -j"$jobs" --target reliability_tests core_tests >/dev/null
+  end "TSan build"
+
+  begin "TSan concurrency tests"
+  reports="$root/build-tsan/sanitizer-reports"
+  rm -rf "$reports" && mkdir -p "$reports"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan"
+  export OPENBLAS_NUM_THREADS=1
+  status=0
+  build-tsan/bin/reliability_tests --test-suite=concurrency || status=$?
+  build-tsan/bin/core_tests || status=$?
+  check_reports "$reports" || status=1
+  unset TSAN_OPTIONS
+  end "TSan concurrency tests"
+  [ $status -eq 0 ] || { echo "ci-sanitizers: TSan stage FAILED"; exit 1; }
+fi
+
+if [[ " $stages " == *" fuzz "* ]]; then
+  begin "fuzz build (clang, libFuzzer)"
+  rtdir=$(dirname "$(clang++ -print-file-name=libclang_rt.asan-x86_64.so)")
+  # -shared-libasan: the plugins are MODULEs linked with --no-undefined, so they need the
+  # sanitizer runtime as a shared library; fuzzer-no-link gives core and plugins coverage.
+  flags="-fsanitize=fuzzer-no-link -shared-libasan"
+  link="-shared-libasan -Wl,-rpath,$rtdir"
+  configure build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBACKPLANE_SANITIZE=address,undefined \
+    -DBACKPLANE_FUZZ=ON -DBACKPLANE_BUILD_APPS=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" -DCMAKE_MODULE_LINKER_FLAGS="$link"
+  cmake --build build-fuzz -j"$jobs" --target op_desc_fuzzer config_fuzzer discovery_fuzzer >/dev/null
+  end "fuzz build (clang, libFuzzer)"
+
+  export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+  export LSAN_OPTIONS="suppressions=$root/tests/reliability/lsan.supp"
+  export OPENBLAS_NUM_THREADS=1
+  status=0
+  for target in op_desc_fuzzer config_fuzzer discovery_fuzzer; do
+    begin "fuzz $target (${fuzz_seconds} s)"
+    work="build-fuzz/fuzz-work/$target"
+    artifacts="build-fuzz/artifacts/$target"
+    rm -rf "$work" && mkdir -p "$work" "$artifacts"
+    cp tests/fuzz/corpus/$target/* "$work/"
+    # Regressions first: a crash that came back fails fast, with its name.
+    build-fuzz/bin/$target -runs=0 tests/fuzz/regressions/$target || status=1
+    build-fuzz/bin/$target -max_total_time="$fuzz_seconds" -timeout=20 -rss_limit_mb=3072 -max_len=512 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" 2>"build-fuzz/$target.log" || {
+        status=1
+        echo "ci-sanitizers: $target FOUND A CRASH; input in $artifacts/ (copy it to tests/fuzz/regressions/$target/)"
+        grep -A40 "ERROR:\|runtime error\|invariant violated\|deadly signal" "build-fuzz/$target.log" | head -n 80
+      }
+    grep "stat::number_of_executed_units\|stat::average_exec_per_sec\|stat::new_units_added\|stat::peak_rss_mb" \
+      "build-fuzz/$target.log" | sed "s/^/   $target /"
+    grep "cov:" "build-fuzz/$target.log" | tail -n 1 | sed "s/^/   $target final: /"
+    end "fuzz $target (${fuzz_seconds} s)"
+  done
+  [ $status -eq 0 ] || { echo "ci-sanitizers: fuzz stage FAILED"; exit 1; }
+fi
+echo "ci-sanitizers: all stages passed"
