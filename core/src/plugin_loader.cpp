@@ -40,6 +40,40 @@ bp_cause classify_load_failure(const std::string& path, const std::string& dlerr
   return BP_CAUSE_NOT_A_PLUGIN;
 }
 
+// dlopen maps segments straight from the file: a truncated or corrupt ELF can
+// fault (SIGBUS) inside the dynamic linker instead of failing. So the headers
+// are checked first: every program header and every PT_LOAD segment must lie
+// inside the file. Returns "" when the file looks whole, else why not.
+std::string elf_precheck(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "cannot open " + path;
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  Elf64_Ehdr eh{};
+  in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+  if (static_cast<size_t>(in.gcount()) < EI_NIDENT || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return path + " is not an ELF file";
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64) return "";  // leave foreign classes to dlopen's own message (wrong_arch)
+  if (static_cast<size_t>(in.gcount()) < sizeof eh) return path + " is truncated (" + std::to_string(size) + " bytes: no complete ELF header)";
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0)
+    return path + " has no usable program headers (corrupt ELF)";
+  const uint64_t ph_end = eh.e_phoff + uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr);
+  if (eh.e_phoff > size || ph_end > size)
+    return path + " is truncated: its program headers end at byte " + std::to_string(ph_end) + " but the file has " +
+           std::to_string(size) + " bytes";
+  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    in.read(reinterpret_cast<char*>(&ph), sizeof ph);
+    if (!in) return path + " is truncated inside its program headers";
+    if (ph.p_type != PT_LOAD) continue;
+    if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+      return path + " is truncated or corrupt: loadable segment " + std::to_string(i) + " ends at byte " +
+             std::to_string(ph.p_offset + ph.p_filesz) + " but the file has " + std::to_string(size) + " bytes";
+  }
+  return "";
+}
+
 // Blocks of destroyed instances whose library may still be mapped, by library path.
 std::mutex g_retired_mutex;
 std::multimap<std::string, host_block*>& retired_blocks() {
@@ -120,6 +154,8 @@ bool loaded_plugin::load(const std::string& path) {
   if (cfg_.find_fault(record_->name, "load_fail"))
     return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN,
                       "load failure injected by BACKPLANE_FAULT (" + cfg_.find_fault(record_->name, "load_fail")->text + ")");
+  if (std::string why = elf_precheck(path); !why.empty())
+    return fail_stage(BP_STAGE_LOAD, BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN, "cannot load " + path + ": " + why);
   boost::dll::fs::error_code ec;
   // RTLD_LOCAL: a plugin's symbols never leak into the host or other plugins.
   library_.load(boost::dll::fs::path(path), ec, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);

@@ -117,6 +117,12 @@ TEST_CASE("loader: files that are not plugins") {
     std::string head(200, '\0');
     in.read(head.data(), 200);
     std::ofstream(dir + "/libbackplane-truncated.so", std::ios::binary) << head;
+    // Half a plugin: headers intact, loadable segments run past the end (dlopen would SIGBUS on it).
+    in.seekg(0, std::ios::end);
+    std::string half(static_cast<size_t>(in.tellg()) / 2, '\0');
+    in.seekg(0);
+    in.read(half.data(), static_cast<std::streamsize>(half.size()));
+    std::ofstream(dir + "/libbackplane-half.so", std::ios::binary) << half;
   }
   bp_runtime_t rt = nullptr;
   std::vector<bp_plugin_info> infos;
@@ -129,6 +135,11 @@ TEST_CASE("loader: files that are not plugins") {
   REQUIRE(trunc);
   CHECK(trunc->state == BP_STATE_LOAD_FAILED);
   CHECK(std::string(trunc->message).find("cannot load") != std::string::npos);
+  const bp_plugin_info* half = find_plugin(infos, "half");
+  REQUIRE(half);
+  CHECK(half->state == BP_STATE_LOAD_FAILED);
+  CHECK(half->cause == BP_CAUSE_NOT_A_PLUGIN);
+  CHECK(std::string(half->message).find("is truncated or corrupt: loadable segment") != std::string::npos);
   bp_runtime_destroy(rt);
   fs::remove_all(dir);
 }
