@@ -45,6 +45,10 @@ class tensor {
  public:
   tensor() = default;
   tensor(const runtime& rt, bp_dtype dtype, std::vector<int64_t> shape);
+  // Take ownership of a handle from the C API (e.g. bp_tensor_import).
+  explicit tensor(bp_tensor_t adopt) noexcept : handle_(adopt) {}
+  // Give up ownership: the caller must bp_tensor_destroy() the handle.
+  bp_tensor_t release() noexcept { return std::exchange(handle_, nullptr); }
   tensor(tensor&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
   tensor& operator=(tensor&& other) noexcept {
     if (this != &other) {

@@ -61,18 +61,6 @@ inline void release_managed(void* context) {
   if (m && m->deleter) m->deleter(m);
 }
 
-// Wraps an owning handle in bp::tensor. bp::tensor is standard-layout with the
-// handle as its only member, so the object and the member are
-// pointer-interconvertible ([basic.compound]); the static_asserts keep that
-// true. (An adopting constructor in backplane.hpp would make this unnecessary.)
-inline tensor adopt(bp_tensor_t handle) {
-  static_assert(std::is_standard_layout_v<tensor>, "bp::tensor must stay standard-layout");
-  static_assert(sizeof(tensor) == sizeof(bp_tensor_t), "bp::tensor must hold only its handle");
-  tensor t;
-  *reinterpret_cast<bp_tensor_t*>(&t) = handle;
-  return t;
-}
-
 inline bool host_readable(const DLDevice& d) { return d.device_type == kDLCPU || d.device_type == kDLCUDAHost; }
 
 // Copies a (possibly strided) host DLTensor into a compact buffer.
@@ -140,7 +128,7 @@ inline tensor from_dlpack(const runtime& rt, DLManagedTensor* m) {
 
   bp_tensor_t handle = nullptr;
   const bp_status s = bp_tensor_import(rt.get(), &view, &dlpack_detail::release_managed, m, &handle);
-  if (s == BP_OK) return dlpack_detail::adopt(handle);
+  if (s == BP_OK) return tensor(handle);
   if (s != BP_ERR_UNSUPPORTED) throw error(s, std::string("bp::from_dlpack: ") + bp_last_error_message());
 
   // Not directly usable: copy through host memory when the host can read it.
