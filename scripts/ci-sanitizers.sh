@@ -94,7 +94,7 @@ if [[ " $stages " == *" tsan "* ]]; then
   begin "TSan concurrency tests"
   reports="$root/build-tsan/sanitizer-reports"
   rm -rf "$reports" && mkdir -p "$reports"
-  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/reliability/tsan.supp:log_path=$reports/tsan"
   export OPENBLAS_NUM_THREADS=1
   status=0
   build-tsan/bin/reliability_tests --test-suite=concurrency || status=$?
