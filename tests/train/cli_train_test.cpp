@@ -55,8 +55,20 @@ CliResult run_cli(const std::vector<std::string>& args, double interrupt_after =
     std::this_thread::sleep_for(std::chrono::duration<double>(interrupt_after));
     kill(pid, SIGINT);
   }
+  // A hung child fails the test instead of hanging the suite.
   int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  pid_t done = 0;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL_CHECK("backplane train did not exit within 120 s (killed); stdout so far:\n"
+               << slurp(out_file) << "\nstderr:\n" << slurp(err_file));
+  } else {
+    REQUIRE(done == pid);
+  }
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = slurp(out_file);
