@@ -73,6 +73,7 @@ struct RunResult {
   std::optional<bp::nn::EvalResult> test;
   bp_placement_stats placement{};
   bool fused_conv = false;
+  json events = json::array();  // backend/op fallbacks the runtime recorded
 
   // Epochs that count for timing: all but the first (warm-up) when there are several.
   std::vector<bp::nn::EpochResult> timed_epochs() const {
@@ -216,6 +217,16 @@ RunResult train_on(const bp::runtime& rt, const bp::nn::TrainTestSplit& data, co
         result.test->samples, format_seconds(result.test->seconds));
   }
   result.placement = rt.placement();
+  for (const bp_event& ev : rt.events())
+    result.events.push_back({{"kind", ev.kind == BP_EVENT_BACKEND_FALLBACK ? "backend_fallback"
+                                      : ev.kind == BP_EVENT_OP_FALLBACK ? "op_fallback"
+                                                                         : "runtime_failure"},
+                             {"plugin", ev.plugin ? ev.plugin : ""},
+                             {"selected", ev.selected ? ev.selected : ""},
+                             {"cause", bp_cause_name(ev.cause)},
+                             {"op", ev.op != BP_OP_INVALID ? bp_op_kind_name(ev.op) : ""},
+                             {"message", ev.message ? ev.message : ""},
+                             {"remedy", ev.remedy ? ev.remedy : ""}});
   if (result.placement.ops_on_fallback > 0)
     say(out, "Note: {} op(s) ran on the CPU fallback instead of {}\n", result.placement.ops_on_fallback,
         result.backend);
@@ -303,7 +314,8 @@ json result_json(const std::vector<RunResult>& runs, const std::vector<Unavailab
                 {"test_loss", r.test ? json(r.test->loss) : json(nullptr)},
                 {"test_accuracy", r.test ? json(r.test->accuracy) : json(nullptr)},
                 {"ops_on_backend", r.placement.ops_on_backend},
-                {"ops_on_fallback", r.placement.ops_on_fallback}};
+                {"ops_on_fallback", r.placement.ops_on_fallback},
+                {"events", r.events}};
     run["speedup_vs_openblas_cpu"] =
         base && r.epoch_seconds() > 0 ? json(base->epoch_seconds() / r.epoch_seconds()) : json(nullptr);
     j["runs"].push_back(run);

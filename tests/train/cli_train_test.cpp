@@ -156,8 +156,19 @@ TEST_CASE("backplane train --json FILE writes a parseable result; --json alone p
   INFO("stderr:\n" << piped.err);
   REQUIRE(piped.exit_code == 0);
   const auto k = nlohmann::json::parse(piped.out);  // human text went to stderr
-  CHECK(k["runs"].size() == 1);
+  REQUIRE(k["runs"].size() == 1);
   CHECK(contains(piped.err, "Epoch 1/1"));
+#ifdef BACKPLANE_HAVE_CUDNN_PLUGIN
+  if (!k["gpu_acceleration"].get<bool>()) {
+    // auto preferred cudnn, which cannot serve here: the fallback is in the result, with its cause.
+    const auto& events = k["runs"][0]["events"];
+    REQUIRE(events.size() >= 1);
+    CHECK(events[0]["kind"] == "backend_fallback");
+    CHECK(events[0]["plugin"] == "cudnn");
+    CHECK(events[0]["selected"] == "openblas-cpu");
+    CHECK(events[0]["remedy"].get<std::string>() != "");
+  }
+#endif
 }
 
 TEST_CASE("backplane train rejects bad flags and missing data with a message and a non-zero exit") {
