@@ -100,6 +100,6 @@ TEST_CASE("same seed gives an identical loss curve on the same backend") {
     CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-4));
     CHECK(a[i] == doctest::Approx(first[i]).epsilon(1e-4));
   }
-  MESSAGE("default thread count: loss curve " << (a == b ? "bit-identical" : "NOT bit-identical")
+  MESSAGE("default thread count: loss curve " << std::string(a == b ? "bit-identical" : "NOT bit-identical")
                                              << " across two runs with the same seed");
 }
