@@ -256,9 +256,11 @@ void print_summary(const std::vector<RunResult>& runs, const std::vector<Unavail
     const std::string test_acc = r.test ? fmt::format("{:.4f}", r.test->accuracy) : "-";
     std::string speedup = "-";
     if (base && r.epoch_seconds() > 0) speedup = fmt::format("{:.2f}x", base->epoch_seconds() / r.epoch_seconds());
-    say(out, "  {:<14} {:>11} {:>10} {:>10.0f} {:>8} {:>9} {:>9} {:>9}  {}{}\n", r.backend,
-        format_seconds(r.epoch_seconds()), format_seconds(r.step_seconds()), r.samples_per_second(), loss,
-        train_acc, test_acc, speedup, r.status, r.error.empty() ? "" : ": " + r.error);
+    const std::string rate = r.samples_per_second() > 0 ? fmt::format("{:.0f}", r.samples_per_second()) : "-";
+    say(out, "  {:<14} {:>11} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}  {}{}\n", r.backend,
+        format_seconds(r.epoch_seconds()), format_seconds(r.step_seconds()), rate, loss,
+        train_acc, test_acc, speedup, r.status,
+        r.error.empty() ? "" : ": " + r.error.substr(0, r.error.find('\n')));  // full text went to stderr
   }
   for (const auto& u : unavailable) {
     say(out, "  {:<14} not run: {} ({}): {}\n", u.name, u.state, u.cause, u.message);
