@@ -132,12 +132,19 @@ class runtime {
   }
   void synchronize() const { check(bp_runtime_synchronize(handle_)); }
   std::string report_json() const {
+    // The report can grow between the size query and the copy when other
+    // threads run ops (placement counters, events): retry with the new size.
     uint64_t needed = 0;
     check(bp_runtime_report_json(handle_, nullptr, 0, &needed));
-    std::string text(needed, '\0');
-    check(bp_runtime_report_json(handle_, text.data(), text.size(), &needed));
-    text.resize(needed ? needed - 1 : 0);
-    return text;
+    for (int attempt = 0;; ++attempt) {
+      std::string text(needed + 256, '\0');
+      bp_status s = bp_runtime_report_json(handle_, text.data(), text.size(), &needed);
+      if (s == BP_OK) {
+        text.resize(needed ? needed - 1 : 0);
+        return text;
+      }
+      if (s != BP_ERR_INVALID_ARGUMENT || attempt == 8) check(s);
+    }
   }
   std::vector<bp_plugin_info> plugins() const {
     std::vector<bp_plugin_info> out;
