@@ -97,6 +97,9 @@ class checker {
   const A& attrs(const char* type_name) const {
     if (op_.attrs == nullptr) reject(std::string(": attrs is NULL; expected a ") + type_name);
     const uint32_t size = *static_cast<const uint32_t*>(op_.attrs);
+    // Every attribute struct is still at its v1.0 size, so sizeof(A) is the
+    // minimum. When one grows in a later minor, compare against its v1.0 size
+    // (pinned in abi.h) instead and give the new members defaults when absent.
     if (size < sizeof(A))
       reject(std::string(": attrs->struct_size is ") + std::to_string(size) + ", expected at least " +
              std::to_string(sizeof(A)) + " (" + type_name + " v1.0)");
