@@ -128,7 +128,8 @@ TEST_CASE("selection: disabling without deleting files") {
   h.o.disable = "fakegpu";
   bp::runtime rt(h.o);
   CHECK(rt.backend() == "fakecpu");
-  const bp_plugin_info* gpu = find_plugin(rt.plugins(), "fakegpu");
+  auto infos = rt.plugins();  // keep the vector alive while pointing into it
+  const bp_plugin_info* gpu = find_plugin(infos, "fakegpu");
   REQUIRE(gpu);
   CHECK(gpu->state == BP_STATE_DISABLED);
   CHECK(std::string(gpu->message).find("disabled by host_api") != std::string::npos);

@@ -13,8 +13,8 @@
 //
 // The allowed cases are checked for correct results through the core. The
 // forbidden ones are expected to be refused by bp::sdk::check_op (the shared
-// validator, so the core and every plugin agree); while it has no aliasing
-// rule those checks are reported as known failures (may_fail), not hidden.
+// validator, so the core and every plugin agree; the rules live in
+// sdk/include/backplane/sdk/op_alias.hpp).
 #include <cstring>
 
 #include "backplane/sdk/op_check.hpp"
@@ -55,7 +55,7 @@ TEST_CASE("aliasing: in-place ops allowed by the policy run correctly") {
   CHECK(x.read<float>() == std::vector<float>{0, 2, 0, 4, 0, 6});
 }
 
-TEST_CASE("aliasing: check_op refuses outputs that alias inputs where the kernel cannot honour it" * doctest::may_fail()) {
+TEST_CASE("aliasing: check_op refuses outputs that alias inputs where the kernel cannot honour it") {
   std::vector<float> mem(64, 1.0f);
   std::string why;
   // GEMM: c = a (2x2 * 2x2 -> 2x2).
@@ -100,7 +100,7 @@ TEST_CASE("aliasing: check_op refuses outputs that alias inputs where the kernel
   CHECK_MESSAGE(why.find("overlap") != std::string::npos, "ADD c partially overlapping a: check_op said '", why, "'");
 }
 
-TEST_CASE("aliasing: the core refuses GEMM with c aliasing a (through bp_op_run)" * doctest::may_fail()) {
+TEST_CASE("aliasing: the core refuses GEMM with c aliasing a (through bp_op_run)") {
   bp::runtime rt = openblas_runtime();
   bp::tensor a = rt.empty({2, 2}), b = rt.empty({2, 2});
   a.write(std::vector<float>{1, 2, 3, 4});

@@ -145,11 +145,20 @@ class checker {
       if (allow_strides && count > 0) {
         int64_t span = 0, term = 0;
         for (int32_t i = 0; i < t.ndim; ++i) {
-          const int64_t stride = t.strides[i] < 0 ? -t.strides[i] : t.strides[i];
-          if (__builtin_mul_overflow(stride, t.shape[i] - 1, &term) || __builtin_add_overflow(span, term, &span))
+          const int64_t stride = t.strides[i] == INT64_MIN ? INT64_MAX : (t.strides[i] < 0 ? -t.strides[i] : t.strides[i]);
+          if (t.strides[i] == INT64_MIN || __builtin_mul_overflow(stride, t.shape[i] - 1, &term) ||
+              __builtin_add_overflow(span, term, &span))
             reject_tensor(is_input, index, "strides " + shape_string(t.strides, t.ndim) + " with shape " +
                                                shape_string(t) + " address beyond 64 bits");
         }
+        // Kernels compute byte addresses: the farthest byte must be addressable too.
+        int64_t reach_bytes = 0;
+        if (__builtin_add_overflow(span, int64_t{1}, &reach_bytes) ||
+            __builtin_mul_overflow(reach_bytes, static_cast<int64_t>(elem), &reach_bytes) ||
+            __builtin_add_overflow(reach_bytes, static_cast<int64_t>(t.byte_offset > INT64_MAX ? INT64_MAX : t.byte_offset),
+                                   &reach_bytes))
+          reject_tensor(is_input, index, "strides " + shape_string(t.strides, t.ndim) + " with shape " + shape_string(t) +
+                                             " reach bytes beyond 64 bits");
       }
     }
     if (require_data_ && count > 0) {

@@ -8,6 +8,7 @@
 //   - bp::sdk::log()/fail() helpers with printf-free formatting.
 #pragma once
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -35,15 +36,16 @@ class failure : public std::exception {
 [[noreturn]] inline void fail(bp_status status, std::string message) { throw failure(status, std::move(message)); }
 
 // The host table for this plugin, stored by the entry symbol (one per loaded library).
+// Atomic: runtimes created on several threads at once each call the entry symbol.
 namespace detail {
-inline const bp_host_api*& host_storage() {
-  static const bp_host_api* host = nullptr;
+inline std::atomic<const bp_host_api*>& host_storage() {
+  static std::atomic<const bp_host_api*> host{nullptr};
   return host;
 }
 }  // namespace detail
 
-inline void set_host(const bp_host_api* host) { detail::host_storage() = host; }
-inline const bp_host_api* host() { return detail::host_storage(); }
+inline void set_host(const bp_host_api* host) { detail::host_storage().store(host, std::memory_order_release); }
+inline const bp_host_api* host() { return detail::host_storage().load(std::memory_order_acquire); }
 
 // True when the host table has member `m` (a newer core may have more, an older fewer).
 #define BP_SDK_HOST_HAS(h, m) ((h) != nullptr && BP_HAS_MEMBER(bp_host_api, m, (h)->struct_size) && (h)->m != nullptr)

@@ -147,11 +147,19 @@ inline T* tensor_data(const bp_tensor& t) {
 inline int64_t conv_output_extent(int64_t in, int64_t window, int64_t stride, int64_t dilation, bp_padding padding,
                                   int64_t explicit_before, int64_t explicit_after, int64_t* pad_before = nullptr,
                                   int64_t* pad_after = nullptr) {
-  const int64_t eff = dilation * (window - 1) + 1;
-  int64_t before = 0, after = 0, out = -1;
+  // Extents, windows and strides come from callers (possibly hostile): every
+  // step is overflow-checked, and an impossible geometry is "does not fit" (-1).
+  int64_t eff = 0, before = 0, after = 0, out = -1;
+  if (window < 1 || dilation < 1 || stride < 1 || in < 0 || __builtin_mul_overflow(dilation, window - 1, &eff) ||
+      __builtin_add_overflow(eff, int64_t{1}, &eff))
+    return -1;
   if (padding == BP_PADDING_SAME) {
-    out = (in + stride - 1) / stride;
-    int64_t total = (out - 1) * stride + eff - in;
+    int64_t rounded = 0;
+    if (__builtin_add_overflow(in, stride - 1, &rounded)) return -1;
+    out = rounded / stride;
+    int64_t total = 0;
+    if (out > 0 && (__builtin_mul_overflow(out - 1, stride, &total) || __builtin_add_overflow(total, eff - in, &total)))
+      return -1;
     if (total < 0) total = 0;
     before = total / 2;
     after = total - before;
@@ -160,7 +168,10 @@ inline int64_t conv_output_extent(int64_t in, int64_t window, int64_t stride, in
       before = explicit_before;
       after = explicit_after;
     }
-    const int64_t span = in + before + after - eff;
+    int64_t span = 0;
+    if (before < 0 || after < 0 || __builtin_add_overflow(in, before, &span) || __builtin_add_overflow(span, after, &span))
+      return -1;
+    span -= eff;
     out = span < 0 ? -1 : span / stride + 1;
   }
   if (pad_before) *pad_before = before;
