@@ -51,6 +51,28 @@ BP_MULTIVERSION void max_fwd_image(const pool_shape& s, const float* x, float* y
     }
 }
 
+// 2x2 windows at stride 2 without padding (the CNN's pool): one pass over
+// the two input rows of each output row, same select order as max_fwd_image
+// (first maximum wins, a NaN in the first position sticks).
+BP_MULTIVERSION void max_fwd_image_2x2(const pool_shape& s, const float* x, float* y) {
+  const int64_t C = s.c, row = s.w * C;
+  for (int64_t p = 0; p < s.p; ++p) {
+    const float* top = x + 2 * p * row;
+    const float* bottom = top + row;
+    float* out = y + p * s.q * C;
+    for (int64_t q = 0; q < s.q; ++q, top += 2 * C, bottom += 2 * C, out += C)
+      // y never overlaps x (the validator rejects aliasing in/out tensors).
+#pragma GCC ivdep
+      for (int64_t c = 0; c < C; ++c) {
+        float m = top[c];
+        m = top[C + c] > m ? top[C + c] : m;
+        m = bottom[c] > m ? bottom[c] : m;
+        m = bottom[C + c] > m ? bottom[C + c] : m;
+        out[c] = m;
+      }
+  }
+}
+
 void avg_fwd_image(const pool_shape& s, const float* x, float* y) {
   const int64_t C = s.c;
   for (int64_t p = 0; p < s.p; ++p)
@@ -99,12 +121,60 @@ void max_bwd_image(const pool_shape& s, const float* x, const float* dy, float* 
     }
 }
 
-// The windows tile the image exactly (stride == window, no padding, no
-// remainder): every dx element belongs to one window, so each is written
-// once (gradient or zero) and dx needs no separate zeroing pass.
-bool windows_tile_image(const pool_shape& s) {
+// The windows are disjoint and start at the image origin (stride == window,
+// no padding, windows inside the image): every dx element belongs to at most
+// one window, so each is written once (gradient or zero) and dx needs no
+// separate zeroing pass; only the remainder rows/columns that VALID pooling
+// leaves outside every window are zeroed (zero_remainder).
+bool windows_disjoint(const pool_shape& s) {
   return s.stride_h == s.win_h && s.stride_w == s.win_w && s.pad_top == 0 && s.pad_left == 0 &&
-         s.p * s.win_h == s.h && s.q * s.win_w == s.w;
+         s.p * s.win_h <= s.h && s.q * s.win_w <= s.w;
+}
+
+bool windows_2x2(const pool_shape& s) { return windows_disjoint(s) && s.win_h == 2 && s.win_w == 2; }
+
+// Zeroes the dx elements outside every window of a windows_disjoint shape:
+// the columns right of the last window and the rows below it.
+void zero_remainder(const pool_shape& s, float* dx) {
+  const int64_t C = s.c, covered_h = s.p * s.win_h, covered_w = s.q * s.win_w;
+  if (covered_w < s.w)
+    for (int64_t h = 0; h < covered_h; ++h)
+      std::memset(dx + (h * s.w + covered_w) * C, 0, sizeof(float) * size_t((s.w - covered_w) * C));
+  if (covered_h < s.h) std::memset(dx + covered_h * s.w * C, 0, sizeof(float) * size_t((s.h - covered_h) * s.w * C));
+}
+
+// Max backward for 2x2/stride-2 windows: the argmax of each window is kept
+// in registers (same comparison order as window_argmax: first maximum wins)
+// and all four dx elements are written in the same pass over x.
+BP_MULTIVERSION void max_bwd_image_2x2(const pool_shape& s, const float* x, const float* dy, float* dx) {
+  const int64_t C = s.c, row = s.w * C;
+  for (int64_t p = 0; p < s.p; ++p) {
+    const float* top = x + 2 * p * row;
+    const float* bottom = top + row;
+    float* d_top = dx + 2 * p * row;
+    float* d_bottom = d_top + row;
+    const float* g = dy + p * s.q * C;
+    for (int64_t q = 0; q < s.q; ++q, top += 2 * C, bottom += 2 * C, d_top += 2 * C, d_bottom += 2 * C, g += C)
+      // dx never overlaps x or dy (the validator rejects aliasing in/out tensors).
+#pragma GCC ivdep
+      for (int64_t c = 0; c < C; ++c) {
+        float best = top[c];
+        int32_t arg = 0;
+        const bool m1 = top[C + c] > best;
+        best = m1 ? top[C + c] : best;
+        arg = m1 ? 1 : arg;
+        const bool m2 = bottom[c] > best;
+        best = m2 ? bottom[c] : best;
+        arg = m2 ? 2 : arg;
+        arg = bottom[C + c] > best ? 3 : arg;
+        const float v = g[c];
+        d_top[c] = arg == 0 ? v : 0.0f;
+        d_top[C + c] = arg == 1 ? v : 0.0f;
+        d_bottom[c] = arg == 2 ? v : 0.0f;
+        d_bottom[C + c] = arg == 3 ? v : 0.0f;
+      }
+  }
+  zero_remainder(s, dx);
 }
 
 BP_MULTIVERSION void max_bwd_image_tiled(const pool_shape& s, const float* x, const float* dy, float* dx, float* best,
@@ -122,6 +192,7 @@ BP_MULTIVERSION void max_bwd_image_tiled(const pool_shape& s, const float* x, co
           for (int64_t c = 0; c < C; ++c) d[c] = arg[c] == pos ? g[c] : 0.0f;
         }
     }
+  zero_remainder(s, dx);
 }
 
 void avg_bwd_image(const pool_shape& s, const float* dy, float* dx) {
@@ -154,11 +225,14 @@ void execute_pool_fwd(const bp_op_desc& op) {
   float* y = f32(op.outputs[0]);
   const int64_t in_img = s.h * s.w * s.c, out_img = s.p * s.q * s.c;
   if (out_img == 0) return;
+  const bool max_2x2 = is_max && windows_2x2(s);
   const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
   pool().run(items, [&](int64_t item, int) {
     const int64_t end = std::min(s.images, (item + 1) * per);
     for (int64_t n = item * per; n < end; ++n) {
-      if (is_max)
+      if (max_2x2)
+        max_fwd_image_2x2(s, x + n * in_img, y + n * out_img);
+      else if (is_max)
         max_fwd_image(s, x + n * in_img, y + n * out_img);
       else
         avg_fwd_image(s, x + n * in_img, y + n * out_img);
@@ -177,13 +251,14 @@ void execute_pool_bwd(const bp_op_desc& op) {
   // Window positions are int32 in the argmax rows.
   if (s.h * s.w > INT32_MAX)
     bp::sdk::fail(BP_ERR_UNSUPPORTED, "POOL2D_BWD: images of more than 2^31 pixels are not supported");
-  const bool tiled = windows_tile_image(s);
+  const bool tiled = windows_disjoint(s) && out_img > 0;
+  const bool max_2x2 = is_max && tiled && windows_2x2(s);
   const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
   pool().run(items, [&](int64_t item, int) {
     const int64_t end = std::min(s.images, (item + 1) * per);
     float* best = nullptr;
     int32_t* arg = nullptr;
-    if (is_max) {
+    if (is_max && !max_2x2) {
       // One scratch allocation holds both rows (int32 indices after the floats).
       float* buf = thread_scratch(size_t(s.c) * 2);
       best = buf;
@@ -191,6 +266,10 @@ void execute_pool_bwd(const bp_op_desc& op) {
     }
     for (int64_t n = item * per; n < end; ++n) {
       float* dx_img = dx + n * in_img;
+      if (max_2x2) {
+        max_bwd_image_2x2(s, x + n * in_img, dy + n * out_img, dx_img);
+        continue;
+      }
       if (is_max && tiled) {
         max_bwd_image_tiled(s, x + n * in_img, dy + n * out_img, dx_img, best, arg);
         continue;

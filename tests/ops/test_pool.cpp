@@ -110,3 +110,28 @@ TEST_CASE("POOL2D max at the CNN shape (32,26,26,32) -> (32,13,13,32)") {
         }
   CHECK_CLOSE_VEC(got, expect, 0, 0);
 }
+
+TEST_CASE("POOL2D_BWD max 2x2/2 writes every dx element, including the VALID remainder (dx starts as NaN)") {
+  // Odd extents leave a last row and column outside every window: the
+  // single-pass kernel must zero them itself, since it skips the zeroing pass.
+  std::mt19937 rng(13);
+  for (const int64_t c : {int64_t(1), int64_t(3), int64_t(32)}) {
+    CAPTURE(c);
+    ref::conv_cfg cfg;
+    cfg.stride_h = cfg.stride_w = 2;
+    const ref::conv_dims d = ref::conv_shape(cfg, 2, 7, 9, c, c, 2, 2);
+    harness::tensor x({2, 7, 9, c}), y({2, d.p, d.q, c}), dy({2, d.p, d.q, c}), dx({2, 7, 9, c});
+    ref::vec xv(size_t(x.size()));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = double(i) * 0.01;
+    std::shuffle(xv.begin(), xv.end(), rng);
+    const ref::vec gv = harness::random_vec(size_t(dy.size()), rng);
+    x.set(xv), dy.set(gv);
+    dx.fill_nan();
+    bp_pool2d_attrs a{sizeof(bp_pool2d_attrs), BP_LAYOUT_NHWC, BP_POOL_MAX, 2, 2, 2, 2, BP_PADDING_VALID, 0, 0, 0, 0};
+    REQUIRE(harness::run(BP_OP_POOL2D_FWD, &a, {x.desc()}, {y.desc()}) == BP_OK);
+    REQUIRE(harness::run(BP_OP_POOL2D_BWD, &a, {x.desc(), y.desc(), dy.desc()}, {dx.desc()}) == BP_OK);
+    const ref::vec num = ref::numeric_grad(
+        xv, [&](const ref::vec& xx) { return ref::dot(ref::pool_fwd(cfg, d, ref::pool_mode::max, xx), gv); }, 1e-4);
+    CHECK_CLOSE_VEC(dx.get(), num, 1e-4, 1e-5);
+  }
+}
