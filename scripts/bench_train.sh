@@ -4,10 +4,11 @@
 # The first epoch of each is warm-up and excluded; both report the mean of
 # the remaining epochs.
 #
-#   scripts/bench_train.sh [--build DIR] [--epochs N] [--threads "2 1"] [--device cpu|cuda]
+#   scripts/bench_train.sh [--build DIR] [--epochs N] [--threads "2 1"] [--device cpu|cuda] [--batch-sizes "32 256"]
 #
 # cpu: openblas-cpu with BACKPLANE_CPU_THREADS=T vs torch.set_num_threads(T), for each T.
 # cuda: the cudnn backend vs PyTorch on cuda (needs a GPU; threads are irrelevant there).
+# --batch-sizes: one comparison per batch size (default 32); on a GPU use "32 256".
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,13 +16,15 @@ build="${here}/../build"
 epochs=6
 threads="2 1"
 device=cpu
+batch_sizes=32
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --epochs) epochs="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --batch-sizes) batch_sizes="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench_train.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -39,14 +42,16 @@ else
   backend=openblas-cpu
 fi
 
-echo "Training benchmark: reference CNN, synthetic 1000x28x28x3, batch 32, Adam, ${epochs} epochs (first excluded)"
+echo "Training benchmark: reference CNN, synthetic 1000x28x28x3, Adam, ${epochs} epochs (first excluded), batch sizes ${batch_sizes}"
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-for t in ${threads}; do
-  BACKPLANE_CPU_THREADS="${t}" OPENBLAS_NUM_THREADS="${t}" \
-    "${tool}" train --backend "${backend}" --epochs "${epochs}" --json "${work}/bp-${t}.json" > "${work}/bp-${t}.log" 2>&1 \
-    || { cat "${work}/bp-${t}.log" >&2; exit 1; }
-  "${python}" "${here}/bench_train_torch.py" --threads "${t}" --epochs "${epochs}" --device "${device}" \
-    --json "${work}/torch-${t}.json" 2> "${work}/torch-${t}.log" \
-    || { cat "${work}/torch-${t}.log" >&2; exit 1; }
-  "${python}" "${here}/bench_train_compare.py" "${device}, ${t} thread(s)" "${work}/bp-${t}.json" "${work}/torch-${t}.json"
+for b in ${batch_sizes}; do
+  for t in ${threads}; do
+    BACKPLANE_CPU_THREADS="${t}" OPENBLAS_NUM_THREADS="${t}" \
+      "${tool}" train --backend "${backend}" --epochs "${epochs}" --batch-size "${b}" --json "${work}/bp-${b}-${t}.json" \
+      > "${work}/bp-${b}-${t}.log" 2>&1 || { cat "${work}/bp-${b}-${t}.log" >&2; exit 1; }
+    "${python}" "${here}/bench_train_torch.py" --threads "${t}" --epochs "${epochs}" --device "${device}" --batch-size "${b}" \
+      --json "${work}/torch-${b}-${t}.json" 2> "${work}/torch-${b}-${t}.log" \
+      || { cat "${work}/torch-${b}-${t}.log" >&2; exit 1; }
+    "${python}" "${here}/bench_train_compare.py" "${device}, batch ${b}, ${t} thread(s)" "${work}/bp-${b}-${t}.json" "${work}/torch-${b}-${t}.json"
+  done
 done
