@@ -2,10 +2,12 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 
 #include "common.hpp"
+#include "gemm_narrow.hpp"
 
 namespace bp::openblas_cpu {
 
@@ -46,6 +48,36 @@ bool gemm_supported(const bp_op_desc& op, std::string* why) {
   return true;
 }
 
+bool gemm_uses_narrow_kernel(bool trans_a, bool trans_b, int64_t n, int64_t k, int64_t ldb, float alpha) {
+  if (trans_a || k < 1 || alpha == 0.0f || !narrow_gemm_available()) return false;
+  if (!trans_b) return n <= 16;
+  return k <= 16 && ldb <= INT32_MAX / 15;
+}
+
+namespace {
+// The narrow kernels: rows of C split across the pool for A * B (blocks of
+// 8 rows, the kernel's register tile), columns in blocks of 16 for A * B^T.
+void execute_narrow_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                         const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  constexpr double kMinFlopsPerTask = 2.0e5;
+  const int64_t align = trans_b ? 16 : 8;
+  const int64_t units = ((trans_b ? n : m) + align - 1) / align;
+  int64_t blocks = std::min<int64_t>(int64_t(flops / kMinFlopsPerTask), pool().size());
+  blocks = std::max<int64_t>(1, std::min(blocks, units));
+  pool().run(blocks, [&](int64_t blk, int) {
+    const int64_t extent = trans_b ? n : m;
+    const int64_t begin = std::min(extent, (units * blk / blocks) * align);
+    const int64_t end = std::min(extent, (units * (blk + 1) / blocks) * align);
+    if (end <= begin) return;
+    if (trans_b)
+      gemm_nt_narrow_k(begin, end, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+      gemm_nn_narrow_n(begin, end, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  });
+}
+}  // namespace
+
 void execute_gemm(const bp_op_desc& op) {
   const auto& attrs = *static_cast<const bp_gemm_attrs*>(op.attrs);
   const bp_tensor& ta = op.inputs[0];
@@ -58,6 +90,11 @@ void execute_gemm(const bp_op_desc& op) {
   const float* a = f32(ta);
   const float* b = f32(tb);
   float* c = f32(tc);
+  if (m <= 0 || n <= 0) return;
+  if (gemm_uses_narrow_kernel(trans_a, trans_b, n, k, ldb, attrs.alpha)) {
+    execute_narrow_gemm(trans_b, m, n, k, attrs.alpha, a, lda, b, ldb, attrs.beta, c, ldc);
+    return;
+  }
 
   // Single-threaded OpenBLAS is erratic and slow at splitting the
   // tall-skinny GEMMs of a small network across threads, so we split C
