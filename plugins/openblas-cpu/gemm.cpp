@@ -49,15 +49,15 @@ bool gemm_supported(const bp_op_desc& op, std::string* why) {
 }
 
 bool gemm_uses_narrow_kernel(bool trans_a, bool trans_b, int64_t n, int64_t k, int64_t ldb, float alpha) {
-  if (trans_a || k < 1 || alpha == 0.0f || !narrow_gemm_available()) return false;
+  if (k < 1 || alpha == 0.0f || !narrow_gemm_available()) return false;
   if (!trans_b) return n <= 16;
-  return k <= 16 && ldb <= INT32_MAX / 15;
+  return !trans_a && k <= 16 && ldb <= INT32_MAX / 15;
 }
 
 namespace {
-// The narrow kernels: rows of C split across the pool for A * B (blocks of
+// The narrow kernels: rows of C split across the pool for op(A) * B (blocks of
 // 8 rows, the kernel's register tile), columns in blocks of 16 for A * B^T.
-void execute_narrow_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+void execute_narrow_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const double flops = 2.0 * double(m) * double(n) * double(k);
   constexpr double kMinFlopsPerTask = 2.0e5;
@@ -73,7 +73,7 @@ void execute_narrow_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float al
     if (trans_b)
       gemm_nt_narrow_k(begin, end, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
     else
-      gemm_nn_narrow_n(begin, end, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      gemm_xn_narrow_n(trans_a, begin, end, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   });
 }
 }  // namespace
@@ -92,7 +92,7 @@ void execute_gemm(const bp_op_desc& op) {
   float* c = f32(tc);
   if (m <= 0 || n <= 0) return;
   if (gemm_uses_narrow_kernel(trans_a, trans_b, n, k, ldb, attrs.alpha)) {
-    execute_narrow_gemm(trans_b, m, n, k, attrs.alpha, a, lda, b, ldb, attrs.beta, c, ldc);
+    execute_narrow_gemm(trans_a, trans_b, m, n, k, attrs.alpha, a, lda, b, ldb, attrs.beta, c, ldc);
     return;
   }
 

@@ -30,15 +30,18 @@ BP_AVX512 void store_scaled(float* out, __mmask16 mask, __m512 acc, float alpha,
 // R rows of C: one 16-lane accumulator per row, B's row kk (masked to n lanes;
 // masked-off lanes never fault) times A's broadcast element. R independent
 // FMA chains hide the FMA latency.
+// op(A)'s element (i, kk) is a[i * row_step + kk * k_step]: (lda, 1) without
+// a transpose, (1, lda) with one.
 template <int R>
-BP_AVX512 void nn_rows(int64_t i, __mmask16 mask, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                       int64_t ldb, float beta, float* c, int64_t ldc) {
+BP_AVX512 void nn_rows(int64_t i, __mmask16 mask, int64_t k, float alpha, const float* a, int64_t row_step,
+                       int64_t k_step, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-  const float* a0 = a + i * lda;
+  const float* a0 = a + i * row_step;
   for (int64_t kk = 0; kk < k; ++kk) {
     const __m512 bv = _mm512_maskz_loadu_ps(mask, b + kk * ldb);
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a0[r * lda + kk]), bv, acc[r]);
+    const float* ak = a0 + kk * k_step;
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ak[r * row_step]), bv, acc[r]);
   }
   for (int r = 0; r < R; ++r) store_scaled(c + (i + r) * ldc, mask, acc[r], alpha, beta);
 }
@@ -63,14 +66,16 @@ bool narrow_gemm_available() {
   return ok;
 }
 
-__attribute__((target("avx512f"))) void gemm_nn_narrow_n(int64_t row_begin, int64_t row_end, int64_t n, int64_t k,
-                                                         float alpha, const float* a, int64_t lda, const float* b,
-                                                         int64_t ldb, float beta, float* c, int64_t ldc) {
+__attribute__((target("avx512f"))) void gemm_xn_narrow_n(bool trans_a, int64_t row_begin, int64_t row_end, int64_t n,
+                                                         int64_t k, float alpha, const float* a, int64_t lda,
+                                                         const float* b, int64_t ldb, float beta, float* c,
+                                                         int64_t ldc) {
   const __mmask16 mask = lanes(n);
+  const int64_t row_step = trans_a ? 1 : lda, k_step = trans_a ? lda : 1;
   int64_t i = row_begin;
-  for (; i + 8 <= row_end; i += 8) nn_rows<8>(i, mask, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  for (; i + 4 <= row_end; i += 4) nn_rows<4>(i, mask, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  for (; i < row_end; ++i) nn_rows<1>(i, mask, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  for (; i + 8 <= row_end; i += 8) nn_rows<8>(i, mask, k, alpha, a, row_step, k_step, b, ldb, beta, c, ldc);
+  for (; i + 4 <= row_end; i += 4) nn_rows<4>(i, mask, k, alpha, a, row_step, k_step, b, ldb, beta, c, ldc);
+  for (; i < row_end; ++i) nn_rows<1>(i, mask, k, alpha, a, row_step, k_step, b, ldb, beta, c, ldc);
 }
 
 __attribute__((target("avx512f"))) void gemm_nt_narrow_k(int64_t col_begin, int64_t col_end, int64_t m, int64_t k,
@@ -97,9 +102,9 @@ __attribute__((target("avx512f"))) void gemm_nt_narrow_k(int64_t col_begin, int6
 #else
 
 bool narrow_gemm_available() { return false; }
-void gemm_nn_narrow_n(int64_t, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
-                      float*, int64_t) {
-  throw std::logic_error("gemm_nn_narrow_n: not built for this CPU");
+void gemm_xn_narrow_n(bool, int64_t, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                      float, float*, int64_t) {
+  throw std::logic_error("gemm_xn_narrow_n: not built for this CPU");
 }
 void gemm_nt_narrow_k(int64_t, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
                       float*, int64_t) {
