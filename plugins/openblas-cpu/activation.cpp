@@ -72,8 +72,11 @@ void execute_activation_bwd(const bp_op_desc& op) {
   const float* y = f32(op.inputs[0]);
   const float* dy = f32(op.inputs[1]);
   float* dx = f32(op.outputs[0]);
-  parallel_ranges(bp::sdk::numel(op.inputs[0]), kGrain,
-                  [&](int64_t b, int64_t e) { activation_backward(act, y + b, dy + b, dx + b, e - b); });
+  // Backwards through each thread's share (see mirrored_in_share): in a
+  // training step the pooling backward just streamed over y and wrote dy in
+  // ascending order, so their ends are what is still in this core's L2.
+  parallel_ranges_mirrored(bp::sdk::numel(op.inputs[0]), kGrain,
+                           [&](int64_t b, int64_t e) { activation_backward(act, y + b, dy + b, dx + b, e - b); });
 }
 
 }  // namespace bp::openblas_cpu

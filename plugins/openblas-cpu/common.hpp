@@ -139,6 +139,22 @@ inline int64_t chunk_count(int64_t n, int64_t grain, int threads) {
 }
 inline int64_t chunk_begin(int64_t n, int64_t chunks, int64_t i) { return n * i / chunks; }
 
+// The item that item `item` of a pool run over `items` items stands for when
+// each participant's contiguous share is walked backwards (an involution
+// within each share, so every item still runs exactly once and each share
+// keeps its place in memory). Consecutive ops that stream over the same
+// per-thread data larger than L2 alternate direction with it: a pass that
+// starts where the previous one ended finds up to an L2's worth still cached,
+// while a pass in the same direction evicts each line just before needing it.
+inline int64_t mirrored_in_share(int64_t item, int64_t items, int parts) {
+  // Same share bounds as thread_pool::work.
+  int64_t t = item * parts / items;
+  while (t + 1 < parts && items * (t + 1) / parts <= item) ++t;
+  while (t > 0 && items * t / parts > item) --t;
+  const int64_t begin = items * t / parts, end = items * (t + 1) / parts;
+  return begin + end - 1 - item;
+}
+
 // Runs fn(begin, end) over [0, n) in parallel chunks of at least `grain` items.
 template <typename Fn>
 inline void parallel_ranges(int64_t n, int64_t grain, Fn&& fn) {
@@ -149,6 +165,22 @@ inline void parallel_ranges(int64_t n, int64_t grain, Fn&& fn) {
     return;
   }
   p.run(chunks, [&](int64_t c, int) { fn(chunk_begin(n, chunks, c), chunk_begin(n, chunks, c + 1)); });
+}
+
+// parallel_ranges with each thread's chunks in reverse order (see mirrored_in_share).
+template <typename Fn>
+inline void parallel_ranges_mirrored(int64_t n, int64_t grain, Fn&& fn) {
+  thread_pool& p = pool();
+  const int64_t chunks = chunk_count(n, grain, p.size());
+  if (chunks <= 1) {
+    if (n > 0) fn(int64_t(0), n);
+    return;
+  }
+  const int parts = p.size();
+  p.run(chunks, [&](int64_t item, int) {
+    const int64_t c = mirrored_in_share(item, chunks, parts);
+    fn(chunk_begin(n, chunks, c), chunk_begin(n, chunks, c + 1));
+  });
 }
 
 }  // namespace bp::openblas_cpu

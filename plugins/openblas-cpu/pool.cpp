@@ -227,7 +227,13 @@ void execute_pool_fwd(const bp_op_desc& op) {
   if (out_img == 0) return;
   const bool max_2x2 = is_max && windows_2x2(s);
   const int64_t per = images_per_item(s), items = (s.images + per - 1) / per;
-  pool().run(items, [&](int64_t item, int) {
+  const int parts = pool().size();
+  pool().run(items, [&](int64_t claimed, int) {
+    // Backwards through each thread's share (see mirrored_in_share): the
+    // convolution that produced x just wrote it in ascending order, so its
+    // end is what is still in this core's L2. (The backward pass then reads
+    // x ascending, starting where this pass ended.)
+    const int64_t item = mirrored_in_share(claimed, items, parts);
     const int64_t end = std::min(s.images, (item + 1) * per);
     for (int64_t n = item * per; n < end; ++n) {
       if (max_2x2)
