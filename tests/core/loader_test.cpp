@@ -1,6 +1,7 @@
 // Loader tests over the fake-plugin zoo: each broken plugin has its exact cause.
 #include <doctest/doctest.h>
 
+#include <elf.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -117,12 +118,16 @@ TEST_CASE("loader: files that are not plugins") {
     std::string head(200, '\0');
     in.read(head.data(), 200);
     std::ofstream(dir + "/libbackplane-truncated.so", std::ios::binary) << head;
-    // Half a plugin: headers intact, loadable segments run past the end (dlopen would SIGBUS on it).
-    in.seekg(0, std::ios::end);
-    std::string half(static_cast<size_t>(in.tellg()) / 2, '\0');
+    // Headers intact, loadable segments cut short (dlopen would SIGBUS on it): keep the ELF and
+    // program headers plus a little, whatever the build's size (debug info sits after the segments).
+    Elf64_Ehdr eh{};
+    in.clear();
     in.seekg(0);
-    in.read(half.data(), static_cast<std::streamsize>(half.size()));
-    std::ofstream(dir + "/libbackplane-half.so", std::ios::binary) << half;
+    in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+    std::string cut(static_cast<size_t>(eh.e_phoff + eh.e_phnum * sizeof(Elf64_Phdr) + 64), '\0');
+    in.seekg(0);
+    in.read(cut.data(), static_cast<std::streamsize>(cut.size()));
+    std::ofstream(dir + "/libbackplane-half.so", std::ios::binary) << cut;
   }
   bp_runtime_t rt = nullptr;
   std::vector<bp_plugin_info> infos;

@@ -30,6 +30,14 @@ namespace bp::sdk {
 
 namespace op_check_detail {
 
+// dilation*(window-1)+1 as text, without overflowing on hostile extents.
+inline std::string effective_extent(int64_t dilation, int64_t window) {
+  int64_t e = 0;
+  if (window < 1 || __builtin_mul_overflow(dilation, window - 1, &e) || __builtin_add_overflow(e, int64_t{1}, &e))
+    return "(overflows)";
+  return std::to_string(e);
+}
+
 // A fixed-capacity shape (no allocation on the success path).
 struct dims {
   int32_t ndim = 0;
@@ -344,8 +352,7 @@ inline void check_conv(const checker& c) {
   if (g.p < 0 || g.q < 0)
     c.reject(": the " + std::to_string(g.r) + "x" + std::to_string(g.s) + " filter with dilation " +
              std::to_string(g.dil_h) + "x" + std::to_string(g.dil_w) + " (effective " +
-             std::to_string(g.dil_h * (g.r - 1) + 1) + "x" + std::to_string(g.dil_w * (g.s - 1) + 1) +
-             ") does not fit the " + std::to_string(g.h) + "x" + std::to_string(g.w) + " input with " +
+             effective_extent(g.dil_h, g.r) + "x" + effective_extent(g.dil_w, g.s) + ") does not fit the " + std::to_string(g.h) + "x" + std::to_string(g.w) + " input with " +
              padding_name(a.padding) + " padding");
   const std::string because = std::string(" (") + layout_name(a.layout) + " output of a " + std::to_string(g.r) + "x" +
                               std::to_string(g.s) + " conv, stride " + std::to_string(g.stride_h) + "x" +
