@@ -58,7 +58,7 @@ bool gemm_uses_narrow_kernel(bool trans_a, bool trans_b, int64_t n, int64_t k, i
 }
 
 namespace {
-// The narrow kernels: rows of C split across the pool for op(A) * B (blocks of
+// The narrow kernels: rows of C split across the pool for A * B (blocks of
 // 8 rows, the kernel's register tile), columns in blocks of 16 for A * B^T.
 void execute_narrow_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -20,7 +20,7 @@ bool fits_blas_int(int64_t value);
 // BP_OP_GEMM; the rows (or columns) of C are split across the pool.
 void execute_gemm(const bp_op_desc& op);
 // True when the narrow AVX-512 kernels (gemm_narrow.hpp) take this GEMM:
-// C = op(A) * B with N <= 16 or C = A * B^T with K <= 16.
+// C = A * B with N <= 16 or C = A * B^T with K <= 16 (never a transposed A).
 bool gemm_uses_narrow_kernel(bool trans_a, bool trans_b, int64_t n, int64_t k, int64_t ldb, float alpha);
 // Limits beyond check_op: extents must fit a 32-bit BLAS integer.
 bool gemm_supported(const bp_op_desc& op, std::string* why);
