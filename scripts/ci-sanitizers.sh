@@ -5,8 +5,10 @@
 #      in any process (tests and the children they spawn) fails the stage.
 #   2. TSan (g++): the loader/runtime concurrency tests (reliability
 #      "concurrency" suite + the core tests) fail on any data race.
-#   3. libFuzzer (clang 14, ASan+UBSan): each fuzz target for
-#      BACKPLANE_FUZZ_SECONDS (default 20) from the seed corpus; a crash fails
+#   3. libFuzzer (clang 14, ASan+UBSan): each fuzz target from the seed corpus
+#      with a fixed seed (BACKPLANE_FUZZ_SEED, default 1) for a fixed number of
+#      runs (BACKPLANE_FUZZ_RUNS), capped at BACKPLANE_FUZZ_SECONDS (default 20)
+#      so CI explores the same inputs as a local run of the same tree; a crash fails
 #      the stage and leaves its input in <build-fuzz>/artifacts/<target>/
 #      (copy it into tests/fuzz/regressions/<target>/ to replay it forever).
 #
@@ -143,7 +145,16 @@ if [[ " $stages " == *" fuzz "* ]]; then
     cp tests/fuzz/corpus/$target/* "$work/"
     # Regressions first: a crash that came back fails fast, with its name.
     LD_PRELOAD="$preload" build-fuzz/bin/$target -runs=0 tests/fuzz/regressions/$target || status=1
-    LD_PRELOAD="$preload" build-fuzz/bin/$target -max_total_time="$fuzz_seconds" -timeout=20 -rss_limit_mb=3072 -max_len=512 \
+    # A fixed seed and a fixed number of runs (capped by time) make the CI fuzz pass
+    # reproducible: the same tree explores the same inputs here and in CI. Set
+    # BACKPLANE_FUZZ_SEED=0 for a random seed when hunting locally.
+    case $target in
+      op_desc_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-400000} ;;
+      config_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-300000} ;;
+      *) runs=${BACKPLANE_FUZZ_RUNS:-3000} ;;
+    esac
+    LD_PRELOAD="$preload" build-fuzz/bin/$target -seed="${BACKPLANE_FUZZ_SEED:-1}" -runs="$runs" \
+      -max_total_time="$fuzz_seconds" -timeout=20 -rss_limit_mb=3072 -max_len=512 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" 2>"build-fuzz/$target.log" || {
         status=1
         echo "ci-sanitizers: $target FOUND A CRASH; input in $artifacts/ (copy it to tests/fuzz/regressions/$target/)"

@@ -129,6 +129,15 @@ class checker {
       if (__builtin_mul_overflow(count, t.shape[i], &count))
         reject_tensor(is_input, index, "element count of shape " + shape_string(t) + " overflows 64 bits");
     }
+    // Kernels form partial products (outer x channels x inner) even when another
+    // extent is 0, so the product of the NON-zero extents must fit too.
+    int64_t nonzero = 1;
+    for (int32_t i = 0; i < t.ndim; ++i) {
+      if (t.shape[i] > 0 && __builtin_mul_overflow(nonzero, t.shape[i], &nonzero))
+        reject_tensor(is_input, index, "extents of shape " + shape_string(t) + " multiply beyond 64 bits");
+    }
+    if (int64_t nonzero_bytes = 0; __builtin_mul_overflow(nonzero, int64_t{8}, &nonzero_bytes))
+      reject_tensor(is_input, index, "extents of shape " + shape_string(t) + " multiply beyond 64-bit byte sizes");
     switch (rule) {
       case dtype_rule::float32:
         if (!is_float32(t.dtype)) reject_tensor(is_input, index, "dtype must be float32, got " + dtype_name(t.dtype));
