@@ -173,17 +173,7 @@ void run_doctor(const doctor_options& options) {
   runtime_request request;
   request.plugin_paths = options.common.plugin_paths;
   request.backends = options.common.backends;
-  json report;
-  if (options.isolate) {
-    isolation_settings settings;
-    settings.timeout_seconds = options.timeout_seconds;
-    report = isolated_report(request, settings);
-  } else {
-    collected_report collected = collect_report_in_process(request);
-    if (collected.configuration_error) throw configuration_error(collected.error);
-    report = std::move(collected.report);
-    report["isolation"] = {{"enabled", false}};
-  }
+  json report = gather_report(request, options.isolate, options.timeout_seconds);
   if (options.common.json) {
     std::printf("%s\n", report.dump(2).c_str());
   } else {

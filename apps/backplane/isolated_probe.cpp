@@ -107,4 +107,17 @@ nlohmann::json isolated_report(const runtime_request& request, const isolation_s
   return merge_isolated_results(scan, results, request, settings);
 }
 
+nlohmann::json gather_report(const runtime_request& request, bool isolate, double timeout_seconds) {
+  if (isolate) {
+    isolation_settings settings;
+    settings.timeout_seconds = timeout_seconds;
+    return isolated_report(request, settings);
+  }
+  collected_report collected = collect_report_in_process(request);
+  if (collected.configuration_error) throw configuration_error(collected.error);
+  nlohmann::json report = std::move(collected.report);
+  report["isolation"] = {{"enabled", false}};
+  return report;
+}
+
 }  // namespace bp::cli

@@ -49,4 +49,9 @@ isolated_result probe_file_isolated(const std::string& file, const runtime_reque
 // The whole isolated diagnosis, as one report.
 nlohmann::json isolated_report(const runtime_request& request, const isolation_settings& settings);
 
+// The report `devices` and `doctor` show: isolated (one child per plugin file)
+// or in-process (then marked "isolation": {"enabled": false}). Throws
+// configuration_error when the core refuses the settings themselves.
+nlohmann::json gather_report(const runtime_request& request, bool isolate, double timeout_seconds);
+
 }  // namespace bp::cli
