@@ -73,6 +73,23 @@ std::string human_summary(const bp_runtime_s& rt) {
 
 }  // namespace bp::core
 
+namespace {
+// The C view of an event; its strings point into `e`, which must outlive the view.
+bp_event c_event(const event_record& e, uint32_t struct_size = sizeof(bp_event)) {
+  bp_event v{};
+  v.struct_size = struct_size;
+  v.kind = e.kind;
+  v.plugin = e.plugin.c_str();
+  v.selected = e.selected.c_str();
+  v.stage = e.stage;
+  v.cause = e.cause;
+  v.op = e.op;
+  v.message = e.message.c_str();
+  v.remedy = e.remedy.c_str();
+  return v;
+}
+}  // namespace
+
 bp_runtime_s::~bp_runtime_s() {
   // Tensors the host forgot: free them while their plugin is still loaded.
   for (bp_tensor_s* t : tensors) {
@@ -118,16 +135,7 @@ void bp_runtime_s::raise_event(event_record e) {
   }
   events.push_back(e);
   if (cfg.on_event) {
-    bp_event ev{};
-    ev.struct_size = sizeof ev;
-    ev.kind = e.kind;
-    ev.plugin = e.plugin.c_str();
-    ev.selected = e.selected.c_str();
-    ev.stage = e.stage;
-    ev.cause = e.cause;
-    ev.op = e.op;
-    ev.message = e.message.c_str();
-    ev.remedy = e.remedy.c_str();
+    bp_event ev = c_event(e);
     cfg.on_event(cfg.user_data, &ev);
   }
 }
@@ -272,10 +280,10 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
       std::string msg = "BACKPLANE_FALLBACK=error (" + cfg.fallback_origin + "): preferred backend '" + rt->preferred +
                         "' cannot serve and falling back to '" + rt->active->name() + "' is forbidden." + human_summary(*rt);
       if (cfg.on_event) {
-        bp_event ev{};
-        ev.struct_size = sizeof ev;
-        ev.kind = e.kind, ev.plugin = e.plugin.c_str(), ev.selected = "", ev.stage = BP_STAGE_POLICY;
-        ev.cause = e.cause, ev.op = BP_OP_INVALID, ev.message = e.message.c_str(), ev.remedy = e.remedy.c_str();
+        event_record refused = e;  // nothing was selected: the policy stopped it
+        refused.selected.clear();
+        refused.stage = BP_STAGE_POLICY;
+        bp_event ev = c_event(refused);
         cfg.on_event(cfg.user_data, &ev);
       }
       rt->active->record().selected = false;
@@ -404,16 +412,7 @@ BP_API bp_status bp_runtime_event(bp_runtime_t rt, uint32_t index, bp_event* eve
     return fail(BP_ERR_NOT_FOUND, "bp_runtime_event: index " + std::to_string(index) + " >= event count " +
                                       std::to_string(rt->events.size()));
   const event_record& e = rt->events[index];  // events are never removed: strings stay valid
-  bp_event v{};
-  v.struct_size = event->struct_size;
-  v.kind = e.kind;
-  v.plugin = e.plugin.c_str();
-  v.selected = e.selected.c_str();
-  v.stage = e.stage;
-  v.cause = e.cause;
-  v.op = e.op;
-  v.message = e.message.c_str();
-  v.remedy = e.remedy.c_str();
+  bp_event v = c_event(e, event->struct_size);
   std::memcpy(event, &v, std::min<size_t>(event->struct_size, sizeof v));
   return BP_OK;
 }
