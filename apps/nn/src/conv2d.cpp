@@ -57,7 +57,6 @@ Conv2D::Buffers Conv2D::make_buffers(bp::tensor& x) {
     const auto a = attrs(options_.activation);
     b.fused = rt().supports(BP_OP_CONV2D_FWD, &a, {&x, &kernel_->value, &bias_->value}, {&b.y});
     if (!b.fused) b.z = rt().empty(out);
-    b.dz = rt().empty(out);
   }
   return b;
 }
@@ -87,12 +86,14 @@ bp::tensor& Conv2D::forward(bp::tensor& x, bool) {
 
 bp::tensor* Conv2D::backward(bp::tensor& dy, bool need_input_grad) {
   Buffers& b = *current_;
+  // dz = dL/d(pre-activation), computed in place into dy (the layer contract
+  // lets backward overwrite dy): one fewer 2.8 MB stream per step for the
+  // reference CNN's conv layer.
   bp::tensor* dz = &dy;
   if (options_.activation != BP_ACTIVATION_NONE) {
     auto act = init_struct<bp_activation_attrs>();
     act.activation = options_.activation;
-    rt().run(BP_OP_ACTIVATION_BWD, &act, {&b.y, &dy}, {&b.dz});
-    dz = &b.dz;
+    rt().run(BP_OP_ACTIVATION_BWD, &act, {&b.y, &dy}, {&dy});
   }
   const auto a = attrs(BP_ACTIVATION_NONE);
   rt().run(BP_OP_CONV2D_BWD_FILTER, &a, {x_, dz}, {&kernel_->grad});

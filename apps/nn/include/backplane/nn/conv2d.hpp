@@ -38,7 +38,6 @@ class Conv2D : public Layer {
     bool fused = false;
     bp::tensor y;   // layer output (after activation)
     bp::tensor z;   // pre-activation, unfused path with an activation only
-    bp::tensor dz;  // dL/d(pre-activation), when there is an activation
     bp::tensor dx;  // made on the first backward that needs it
   };
   Buffers make_buffers(bp::tensor& x);

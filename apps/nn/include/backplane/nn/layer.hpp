@@ -65,6 +65,7 @@ class Layer {
   virtual bp::tensor& forward(bp::tensor& x, bool training) = 0;
   // Given dL/dy of the last forward, fills the parameter gradients and, when
   // `need_input_grad`, returns dL/dx (owned by the layer); else nullptr.
+  // dy is scratch: a layer may overwrite it (e.g. an activation gradient in place).
   virtual bp::tensor* backward(bp::tensor& dy, bool need_input_grad) = 0;
   // Undoes temporary in-place reshapes (Flatten) once a step is over.
   virtual void restore_views() {}
