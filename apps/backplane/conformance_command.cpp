@@ -23,6 +23,7 @@ struct conformance_args {
   uint32_t cycles = 100;
   bool json = false;
   bool no_isolate = false;
+  bool use_environment = false;
 };
 
 void run_conformance(const conformance_args& args) {
@@ -31,6 +32,7 @@ void run_conformance(const conformance_args& args) {
   options.threads = args.threads;
   options.leak_cycles = args.cycles;
   options.isolate = !args.no_isolate;
+  options.use_environment = args.use_environment;
   const bp::conformance::report report = backplane_conformance_run(args.plugin, args.reference, options);
   const std::string text = args.json ? report.json() : report.text();
   std::fputs(text.c_str(), stdout);
@@ -56,5 +58,8 @@ void register_conformance_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Machine-readable report on stdout");
   cmd->add_flag("--no-isolate", args->no_isolate,
                 "Run the raw-table checks in this process (a crashing plugin then ends the run)");
+  cmd->add_flag("--use-environment", args->use_environment,
+                "Let the runtimes read BACKPLANE_* variables (e.g. BACKPLANE_CUDA_PATH for a GPU plugin's "
+                "libraries); by default the kit ignores them so the environment cannot change the verdict");
   cmd->callback([args] { run_conformance(*args); });
 }

@@ -247,6 +247,7 @@ TEST_CASE("GPU conformance: every v1 op on cudnn matches openblas-cpu") {
       {"reduce sum all", BP_OP_REDUCE, &all_sum, {F({4, 5, 6})}, {F({1})}, 1e-4f},
       {"reduce mean axis 1", BP_OP_REDUCE, &axis_mean, {F({4, 5, 6})}, {F({4, 1, 6})}, 1e-5f},
       {"argmax", BP_OP_ARGMAX, nullptr, {F({8, 10})}, {tspec{{8}, true, 10}}},
+      {"argmax 3-D (last axis)", BP_OP_ARGMAX, nullptr, {F({2, 3, 40})}, {tspec{{2, 3}, true, 40}}},
   };
   for (const op_case& c : cases) {
     for (int round = 0; round < 2; ++round) {  // fresh inputs each round; the 2nd hits cached algorithms/blocks

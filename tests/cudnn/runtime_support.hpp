@@ -2,6 +2,7 @@
 // cudnn tests, event capture, and the GPU-or-skip helper.
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,14 +46,43 @@ inline bp_runtime_options hermetic_options(const char* backends, event_log* log 
   return o;
 }
 
-// The cudnn runtime, or nullptr after a visible SKIPPED message saying why.
+// BP_CUDNN_TEST_STACK=<folder>: run the GPU tests on the CUDA stack in that
+// folder (the emulated one, tests/cudnn/emulator, or a real driver/toolkit
+// copy): the plugin looks only there (BACKPLANE_CUDA_PATH, BACKPLANE_CUDNN_PATH,
+// BACKPLANE_DEP_SEARCH=override_only). BP_CUDNN_TEST_REQUIRE_GPU=1 (implied by
+// a stack) makes "cannot serve" a failure instead of a skip: on a GPU machine
+// or on the emulator a skip would hide a broken plugin.
+inline const char* test_stack() {
+  const char* s = std::getenv("BP_CUDNN_TEST_STACK");
+  return s && *s ? s : nullptr;
+}
+
+inline bool gpu_required() {
+  const char* r = std::getenv("BP_CUDNN_TEST_REQUIRE_GPU");
+  return test_stack() || (r && std::string(r) == "1");
+}
+
+inline bp_runtime_options cudnn_options(const char* backends) {
+  bp_runtime_options o = hermetic_options(backends);
+  if (const char* stack = test_stack()) {
+    ::setenv("BACKPLANE_CUDA_PATH", stack, 1);
+    ::setenv("BACKPLANE_CUDNN_PATH", stack, 1);
+    ::setenv("BACKPLANE_DEP_SEARCH", "override_only", 1);
+    o.use_environment = 1;  // the plugin reads the stack folder through the host's options
+  }
+  return o;
+}
+
+// The cudnn runtime, or nullptr after a visible SKIPPED message saying why
+// (a failed REQUIRE when a GPU is required).
 inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip() {
-  bp_runtime_options o = hermetic_options("cudnn");
+  bp_runtime_options o = cudnn_options("cudnn");
   o.fallback = BP_FALLBACK_ERROR;
   o.op_fallback = 0;  // conformance means the GPU runs every op itself
   bp_runtime_t rt = nullptr;
   if (bp_runtime_create(&o, &rt) != BP_OK) {
     const std::string why = bp_last_error_message();
+    if (gpu_required()) FAIL("the cudnn plugin must serve here (BP_CUDNN_TEST_STACK / BP_CUDNN_TEST_REQUIRE_GPU): " << why);
     if (why.find("libcuda.so.1 not found") != std::string::npos)
       MESSAGE("SKIPPED: no CUDA driver (libcuda.so.1 not found)");
     else
@@ -60,6 +90,7 @@ inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip() {
     return nullptr;
   }
   bp_runtime_destroy(rt);
+  if (const char* stack = test_stack()) MESSAGE("cudnn plugin on the CUDA stack in " << std::string(stack));
   return std::make_unique<bp::runtime>(o);
 }
 

@@ -1,15 +1,19 @@
 // conv.cpp — convolutions with cuDNN (NHWC with KRSC filters, or NCHW/KCRS).
 //
-// Algorithm: the first algorithm cuDNN's heuristics (cudnnGet*Algorithm_v7)
-// rank as usable without tensor-op math, cached per (kind, shape, attrs).
+// Algorithm: cuDNN's heuristics (cudnnGet*Algorithm_v7) ranked, FP32-exact
+// math first, cached per (kind, shape, attrs); an algorithm that fails at
+// execution with NOT_SUPPORTED, or whose workspace does not fit, is skipped
+// for the next one (see run_ranked).
 // FMA math is requested so FP32 results stay within FP32 tolerances of the
 // CPU backend (TF32 tensor cores would not). Workspace comes from the
 // caching allocator and goes back to it once the call is enqueued.
 #include "conv.hpp"
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace bp::cudnn {
 namespace {
@@ -41,18 +45,89 @@ std::string shape_key(bp_op_kind kind, const bp::sdk::conv_geometry& g) {
   return k;
 }
 
-// Picks from heuristic results: first usable one without tensor-op math, else the first usable one.
+// Usable heuristic results in cuDNN's order, FMA (or default) math first and
+// tensor-op math after: FP32 results must stay within FP32 tolerances.
 template <typename Perf>
-int pick(const Perf* perf, int returned, const char* what) {
-  int fallback = -1;
+std::vector<int> rank(const Perf* perf, int returned) {
+  std::vector<int> exact, tensor_op;
   for (int i = 0; i < returned; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    if (perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH) return int(perf[i].algo);
-    if (fallback < 0) fallback = int(perf[i].algo);
+    const bool fp32 = perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH;
+    (fp32 ? exact : tensor_op).push_back(int(perf[i].algo));
   }
-  if (fallback < 0)
-    bp::sdk::fail(BP_ERR_UNSUPPORTED, std::string("cudnn plugin: cuDNN heuristics found no algorithm for ") + what);
-  return fallback;
+  exact.insert(exact.end(), tensor_op.begin(), tensor_op.end());
+  return exact;
+}
+
+// The ranked algorithms for a shape: asked of cuDNN once, then cached (the
+// one that last ran first).
+std::vector<int> candidates(device_context& dev, const std::string& key, const std::function<std::vector<int>()>& ask) {
+  {
+    std::lock_guard<std::mutex> lock(dev.algo_mutex);
+    auto it = dev.algo_cache.find(key);
+    if (it != dev.algo_cache.end()) return it->second;
+  }
+  std::vector<int> ranked = ask();
+  std::lock_guard<std::mutex> lock(dev.algo_mutex);
+  return dev.algo_cache.emplace(key, std::move(ranked)).first->second;
+}
+
+void remember_first(device_context& dev, const std::string& key, int algo) {
+  std::lock_guard<std::mutex> lock(dev.algo_mutex);
+  auto& list = dev.algo_cache[key];
+  auto it = std::find(list.begin(), list.end(), algo);
+  if (it != list.end() && it != list.begin()) std::rotate(list.begin(), it, it + 1);
+}
+
+// Runs one convolution over the ranked algorithms: one that cuDNN refuses at
+// execution time (a NOT_SUPPORTED status the heuristics did not predict) or
+// whose workspace does not fit in device memory is skipped for the next;
+// any other failure is the op's error. The algorithm that ran is tried first
+// next time.
+void run_ranked(const op_call& call, const std::string& key, const char* what,
+                const std::function<std::vector<int>()>& ask,
+                const std::function<cudnnStatus_t(int algo, size_t* bytes)>& workspace_size,
+                const std::function<cudnnStatus_t(int algo, void* workspace, size_t bytes)>& run) {
+  device_context& dev = call.dev;
+  const std::vector<int> algos = candidates(dev, key, ask);
+  std::string skipped;
+  auto skip = [&](int algo, const std::string& why) {
+    skipped += (skipped.empty() ? "" : "; ") + ("algo " + std::to_string(algo) + ": " + why);
+  };
+  for (int algo : algos) {
+    size_t bytes = 0;
+    cudnnStatus_t st = workspace_size(algo, &bytes);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      skip(algo, "workspace query " + describe(st));
+      continue;
+    }
+    std::unique_ptr<scratch_buffer> workspace;
+    try {
+      workspace = std::make_unique<scratch_buffer>(dev, call.stream, bytes);
+    } catch (const bp::sdk::failure& f) {
+      if (f.status() != BP_ERR_OUT_OF_MEMORY) throw;
+      skip(algo, "workspace of " + format_bytes(bytes) + " does not fit");
+      continue;
+    }
+    st = run(algo, workspace->ptr(), bytes);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      if (algo != algos.front()) remember_first(dev, key, algo);
+      return;
+    }
+    if (status_from(st) != BP_ERR_UNSUPPORTED) check(st, what);
+    skip(algo, describe(st));
+  }
+  bp::sdk::fail(algos.empty() ? BP_ERR_UNSUPPORTED : BP_ERR_OUT_OF_MEMORY,
+                std::string("cudnn plugin: no cuDNN algorithm could run ") + what +
+                    (algos.empty() ? ": the heuristics returned none" : " (" + skipped + ")"));
+}
+
+cudnnActivationMode_t activation_mode(bp_activation a) {
+  switch (a) {
+    case BP_ACTIVATION_SIGMOID: return CUDNN_ACTIVATION_SIGMOID;
+    case BP_ACTIVATION_TANH: return CUDNN_ACTIVATION_TANH;
+    default: return CUDNN_ACTIVATION_RELU;
+  }
 }
 
 struct conv_setup {
@@ -71,26 +146,6 @@ void setup(conv_setup& s, const bp_conv2d_attrs& a, const bp_tensor& image, cons
   s.conv = std::make_unique<conv_desc>(g);
 }
 
-int cached_algo(device_context& dev, const std::string& key, const std::function<int()>& choose) {
-  {
-    std::lock_guard<std::mutex> lock(dev.algo_mutex);
-    auto it = dev.algo_cache.find(key);
-    if (it != dev.algo_cache.end()) return it->second;
-  }
-  const int algo = choose();
-  std::lock_guard<std::mutex> lock(dev.algo_mutex);
-  dev.algo_cache[key] = algo;
-  return algo;
-}
-
-cudnnActivationMode_t activation_mode(bp_activation a) {
-  switch (a) {
-    case BP_ACTIVATION_SIGMOID: return CUDNN_ACTIVATION_SIGMOID;
-    case BP_ACTIVATION_TANH: return CUDNN_ACTIVATION_TANH;
-    default: return CUDNN_ACTIVATION_RELU;
-  }
-}
-
 void forward(const op_call& call) {
   const auto& a = call.attrs<bp_conv2d_attrs>();
   conv_setup s;
@@ -99,20 +154,24 @@ void forward(const op_call& call) {
   const cudnn_api& dnn = dev.dnn_api();
   const float one = 1.0f, zero = 0.0f;
   library_lock lock(dev, call.stream);
-  const int algo = cached_algo(dev, shape_key(call.op.kind, s.g), [&] {
-    std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
-    int n = 0;
-    BP_CHECK(dnn.cudnnGetConvolutionForwardAlgorithm_v7(dev.dnn, s.x, *s.w, *s.conv, s.y, int(perf.size()), &n,
-                                                        perf.data()));
-    return pick(perf.data(), n, "CONV2D_FWD");
-  });
-  size_t ws_bytes = 0;
-  BP_CHECK(dnn.cudnnGetConvolutionForwardWorkspaceSize(dev.dnn, s.x, *s.w, *s.conv, s.y,
-                                                       cudnnConvolutionFwdAlgo_t(algo), &ws_bytes));
-  scratch_buffer ws(dev, call.stream, ws_bytes);
   void* y = typed<void>(call.out(0));
-  BP_CHECK(dnn.cudnnConvolutionForward(dev.dnn, &one, s.x, typed<void>(call.in(0)), *s.w, typed<void>(call.in(1)),
-                                       *s.conv, cudnnConvolutionFwdAlgo_t(algo), ws.ptr(), ws_bytes, &zero, s.y, y));
+  run_ranked(
+      call, shape_key(call.op.kind, s.g), "cudnnConvolutionForward",
+      [&] {
+        std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
+        int n = 0;
+        BP_CHECK(dnn.cudnnGetConvolutionForwardAlgorithm_v7(dev.dnn, s.x, *s.w, *s.conv, s.y, int(perf.size()), &n,
+                                                            perf.data()));
+        return rank(perf.data(), n);
+      },
+      [&](int algo, size_t* bytes) {
+        return dnn.cudnnGetConvolutionForwardWorkspaceSize(dev.dnn, s.x, *s.w, *s.conv, s.y,
+                                                           cudnnConvolutionFwdAlgo_t(algo), bytes);
+      },
+      [&](int algo, void* ws, size_t bytes) {
+        return dnn.cudnnConvolutionForward(dev.dnn, &one, s.x, typed<void>(call.in(0)), *s.w, typed<void>(call.in(1)),
+                                           *s.conv, cudnnConvolutionFwdAlgo_t(algo), ws, bytes, &zero, s.y, y);
+      });
   if (call.op.num_inputs > 2) {
     s.bias.image(s.g.nchw, 1, s.g.k, 1, 1);
     BP_CHECK(dnn.cudnnAddTensor(dev.dnn, &one, s.bias, typed<void>(call.in(2)), &one, s.y, y));
@@ -131,20 +190,24 @@ void backward_data(const op_call& call) {
   const cudnn_api& dnn = dev.dnn_api();
   const float one = 1.0f, zero = 0.0f;
   library_lock lock(dev, call.stream);
-  const int algo = cached_algo(dev, shape_key(call.op.kind, s.g), [&] {
-    std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> perf{};
-    int n = 0;
-    BP_CHECK(dnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(dev.dnn, *s.w, s.y, *s.conv, s.x, int(perf.size()), &n,
-                                                             perf.data()));
-    return pick(perf.data(), n, "CONV2D_BWD_DATA");
-  });
-  size_t ws_bytes = 0;
-  BP_CHECK(dnn.cudnnGetConvolutionBackwardDataWorkspaceSize(dev.dnn, *s.w, s.y, *s.conv, s.x,
-                                                            cudnnConvolutionBwdDataAlgo_t(algo), &ws_bytes));
-  scratch_buffer ws(dev, call.stream, ws_bytes);
-  BP_CHECK(dnn.cudnnConvolutionBackwardData(dev.dnn, &one, *s.w, typed<void>(call.in(1)), s.y, typed<void>(call.in(0)),
-                                            *s.conv, cudnnConvolutionBwdDataAlgo_t(algo), ws.ptr(), ws_bytes, &zero,
-                                            s.x, typed<void>(call.out(0))));
+  run_ranked(
+      call, shape_key(call.op.kind, s.g), "cudnnConvolutionBackwardData",
+      [&] {
+        std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> perf{};
+        int n = 0;
+        BP_CHECK(dnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(dev.dnn, *s.w, s.y, *s.conv, s.x, int(perf.size()),
+                                                                 &n, perf.data()));
+        return rank(perf.data(), n);
+      },
+      [&](int algo, size_t* bytes) {
+        return dnn.cudnnGetConvolutionBackwardDataWorkspaceSize(dev.dnn, *s.w, s.y, *s.conv, s.x,
+                                                                cudnnConvolutionBwdDataAlgo_t(algo), bytes);
+      },
+      [&](int algo, void* ws, size_t bytes) {
+        return dnn.cudnnConvolutionBackwardData(dev.dnn, &one, *s.w, typed<void>(call.in(1)), s.y,
+                                                typed<void>(call.in(0)), *s.conv, cudnnConvolutionBwdDataAlgo_t(algo),
+                                                ws, bytes, &zero, s.x, typed<void>(call.out(0)));
+      });
 }
 
 void backward_filter(const op_call& call) {
@@ -155,20 +218,25 @@ void backward_filter(const op_call& call) {
   const cudnn_api& dnn = dev.dnn_api();
   const float one = 1.0f, zero = 0.0f;
   library_lock lock(dev, call.stream);
-  const int algo = cached_algo(dev, shape_key(call.op.kind, s.g), [&] {
-    std::array<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> perf{};
-    int n = 0;
-    BP_CHECK(dnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(dev.dnn, s.x, s.y, *s.conv, *s.w, int(perf.size()), &n,
-                                                               perf.data()));
-    return pick(perf.data(), n, "CONV2D_BWD_FILTER");
-  });
-  size_t ws_bytes = 0;
-  BP_CHECK(dnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(dev.dnn, s.x, s.y, *s.conv, *s.w,
-                                                              cudnnConvolutionBwdFilterAlgo_t(algo), &ws_bytes));
-  scratch_buffer ws(dev, call.stream, ws_bytes);
-  BP_CHECK(dnn.cudnnConvolutionBackwardFilter(dev.dnn, &one, s.x, typed<void>(call.in(0)), s.y,
-                                              typed<void>(call.in(1)), *s.conv, cudnnConvolutionBwdFilterAlgo_t(algo),
-                                              ws.ptr(), ws_bytes, &zero, *s.w, typed<void>(call.out(0))));
+  run_ranked(
+      call, shape_key(call.op.kind, s.g), "cudnnConvolutionBackwardFilter",
+      [&] {
+        std::array<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> perf{};
+        int n = 0;
+        BP_CHECK(dnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(dev.dnn, s.x, s.y, *s.conv, *s.w, int(perf.size()),
+                                                                   &n, perf.data()));
+        return rank(perf.data(), n);
+      },
+      [&](int algo, size_t* bytes) {
+        return dnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(dev.dnn, s.x, s.y, *s.conv, *s.w,
+                                                                  cudnnConvolutionBwdFilterAlgo_t(algo), bytes);
+      },
+      [&](int algo, void* ws, size_t bytes) {
+        return dnn.cudnnConvolutionBackwardFilter(dev.dnn, &one, s.x, typed<void>(call.in(0)), s.y,
+                                                  typed<void>(call.in(1)), *s.conv,
+                                                  cudnnConvolutionBwdFilterAlgo_t(algo), ws, bytes, &zero, *s.w,
+                                                  typed<void>(call.out(0)));
+      });
 }
 
 }  // namespace

@@ -108,6 +108,7 @@ plugin_context* create_context(const bp_host_api* host) {
     throw;
   }
   bp::sdk::log(BP_LOG_INFO, "cudnn plugin ready: " + verdict.message);
+  ++v.live_contexts;
   return ctx.release();
 }
 
@@ -115,6 +116,9 @@ void destroy_context(plugin_context* ctx) noexcept {
   if (!ctx) return;
   for (auto& dev : ctx->devices) destroy_device(*dev);
   delete ctx;
+  vendor_state& v = vendor();
+  std::lock_guard<std::mutex> lock(v.mutex);
+  --v.live_contexts;
 }
 
 void fill_device_props(device_context& dev, bp_device_props* props) {

@@ -28,7 +28,7 @@ struct device_context {
   std::mutex library_mutex;            // cuBLAS/cuDNN handles: set-stream + enqueue as one step
   std::atomic<int> extra_streams{0};   // streams made by stream_create
   std::mutex algo_mutex;
-  std::map<std::string, int> algo_cache;  // conv algorithm per shape key (see conv.cpp)
+  std::map<std::string, std::vector<int>> algo_cache;  // ranked conv algorithms per shape key (conv.cpp)
 
   const driver_api& cu() const { return vendor().cu; }
   const cublas_api& blas_api() const { return vendor().blas; }

@@ -198,13 +198,19 @@ bp_status stream_synchronize(void* context, uint32_t device, bp_stream_t stream)
   });
 }
 
-bp_status op_supports(void*, uint32_t, const bp_op_desc* op, char* reason, uint64_t reason_size) {
+bp_status op_supports(void* context, uint32_t device, const bp_op_desc* op, char* reason, uint64_t reason_size) {
   return bp::sdk::guard("cudnn op_supports", [&] {
     if (!op) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn op_supports: op is NULL");
     std::string why;
     bp_status s = admit(*op, false, &why);
-    if (s != BP_OK) bp::sdk::copy_string(reason, reason_size, why);
-    return s;
+    if (s != BP_OK) {
+      bp::sdk::copy_string(reason, reason_size, why);
+      return s;
+    }
+    // The same answer op_execute would give: a device that exists, tensors in CUDA memory.
+    as_context(context).device(device);
+    require_device_memory(*op);
+    return bp_status(BP_OK);
   });
 }
 

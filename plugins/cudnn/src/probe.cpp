@@ -297,6 +297,13 @@ void load_vendor_libraries() {
   const std::string fault = bp::sdk::option("fault");
   const std::string key = fingerprint(settings, fault);
   if (v.libraries_ok && key == v.fingerprint && v.devices.cause == BP_CAUSE_NONE) return;
+  if (v.live_contexts > 0) {
+    if (key != v.fingerprint)
+      bp::sdk::log(BP_LOG_WARN, "cudnn plugin: search options or faults differ from those of the CUDA libraries "
+                                "already in use by another runtime in this process; keeping those (they are "
+                                "reloaded once every runtime using this plugin is destroyed)");
+    return;
+  }
 
   for (dep_result& d : v.deps) bp::sdk::dep_unload(d);
   v.deps.clear();

@@ -43,8 +43,9 @@ void reduce_execute(const op_call& call) {
                     channels, inner);
       return;
     }
-    default: {  // ARGMAX: x(N,C) -> idx(N)
-      const long long rows = x.shape[0], cols = x.shape[1];
+    default: {  // ARGMAX over the last axis: x(..., C) -> idx(...), rows = every other axis
+      const long long cols = x.ndim > 0 ? x.shape[x.ndim - 1] : 1;
+      const long long rows = cols > 0 ? n / cols : 0;
       if (rows == 0) return;
       k.launch("bp_argmax_f32", call.stream, rows * 32, 256, typed<const float>(x), typed<int>(call.out(0)), rows, cols);
       return;

@@ -34,7 +34,8 @@ struct plugin_facts {
 
 // abi.* and errors.*: the plugin's raw table with host tables this kit builds.
 // With isolate, each group runs in a child process (a crash becomes a FAIL).
-void run_raw_checks(const std::string& plugin_path, bool isolate, results& out, plugin_facts& facts);
+void run_raw_checks(const std::string& plugin_path, bool isolate, bool use_environment, results& out,
+                    plugin_facts& facts);
 
 // ops.*, capability.*, leaks.*, threads.*: through the core's runtime API.
 void run_runtime_checks(const std::string& plugin_path, const plugin_facts& facts, const std::string& reference_path,

@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <ctime>
 #include <cstring>
+#include <cstdlib>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "backplane/sdk/op_check.hpp"
@@ -29,7 +31,11 @@ struct host_state {
   bp_plugin_state probe_state = BP_STATE_UNAVAILABLE;
   std::string probe_message;
   int tripwire_calls = 0;  // members the plugin must not call (beyond struct_size)
+  std::map<std::string, std::string> options;  // values handed to the plugin stay alive here
 };
+
+// options::use_environment: get_option answers from BACKPLANE_<NAME> as the core does.
+bool g_use_environment = false;
 
 void host_log(void*, bp_log_level, const char*) {}
 void host_set_error(void* ctx, bp_status status, const char* message) {
@@ -44,7 +50,14 @@ void host_report_probe(void* ctx, const bp_probe_result* r) {
   if (r && BP_HAS_MEMBER(bp_probe_result, message, r->struct_size) && r->message) s->probe_message = r->message;
 }
 void host_report_dependency(void*, const bp_dependency_report*) {}
-const char* host_get_option(void*, const char*) { return nullptr; }
+const char* host_get_option(void* ctx, const char* name) {
+  if (!g_use_environment || !name) return nullptr;
+  const char* v = std::getenv(("BACKPLANE_" + std::string(name)).c_str());
+  if (!v || !*v) return nullptr;
+  auto& slot = static_cast<host_state*>(ctx)->options[name];
+  slot = v;
+  return slot.c_str();
+}
 const char* tripwire_get_option(void* ctx, const char*) {
   ++static_cast<host_state*>(ctx)->tripwire_calls;
   return nullptr;
@@ -496,7 +509,9 @@ void add_skip(results& out, std::string name, std::string detail) {
   else out.push_back(std::move(r));
 }
 
-void run_raw_checks(const std::string& plugin_path, bool isolate, results& out, plugin_facts& facts) {
+void run_raw_checks(const std::string& plugin_path, bool isolate, bool use_environment, results& out,
+                    plugin_facts& facts) {
+  g_use_environment = use_environment;
   isolated("abi", isolate, 120, out, [&](results& r) { abi_group(plugin_path, r); });
   isolated("errors", isolate, 120, out, [&](results& r) { errors_group(plugin_path, r); });
   // Facts for the runtime checks, read in this process without running plugin code

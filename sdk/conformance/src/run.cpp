@@ -63,7 +63,7 @@ bp::conformance::report backplane_conformance_run(const std::string& plugin_path
   rep.seed = options.seed;
   try {
     detail::plugin_facts facts;
-    detail::run_raw_checks(plugin_abs, options.isolate, rep.checks, facts);
+    detail::run_raw_checks(plugin_abs, options.isolate, options.use_environment, rep.checks, facts);
     rep.plugin_name = facts.name;
     // In a child too: a plugin that hangs in shutdown or deadlocks under threads
     // must produce a FAIL, not a kit that never returns.

@@ -28,8 +28,10 @@ struct runtime_handle {
   explicit operator bool() const { return rt != nullptr; }
 };
 
-// A hermetic runtime: no BACKPLANE_* variables; only `path` when given.
-void open_runtime(runtime_handle& h, const std::string& path, const std::string& backend, int32_t op_fallback) {
+// A runtime over `path` only (when given); hermetic (no BACKPLANE_* variables)
+// unless options.use_environment.
+void open_runtime(runtime_handle& h, const std::string& path, const std::string& backend, int32_t op_fallback,
+                  const options& opts) {
   bp_runtime_options o;
   bp_runtime_options_init(&o);
   const char* paths[1] = {path.c_str()};
@@ -39,7 +41,7 @@ void open_runtime(runtime_handle& h, const std::string& path, const std::string&
     o.explicit_paths_only = 1;
   }
   o.backends = backend.empty() ? nullptr : backend.c_str();
-  o.use_environment = 0;
+  o.use_environment = opts.use_environment ? 1 : 0;
   o.fallback = BP_FALLBACK_ALLOW;
   o.op_fallback = op_fallback;
   if (bp_runtime_create(&o, &h.rt) != BP_OK) h.error = bp_last_error_message();
@@ -184,13 +186,13 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
     return;
   }
   runtime_handle plugin;
-  open_runtime(plugin, plugin_path, facts.name, /*op_fallback=*/0);
+  open_runtime(plugin, plugin_path, facts.name, /*op_fallback=*/0, opts);
   add_result(out, "runtime.load", bool(plugin),
              plugin ? "bp_runtime_create selected '" + std::string(bp_runtime_backend(plugin.rt)) + "' from " + plugin_path
                     : "bp_runtime_create failed: " + plugin.error);
   if (!plugin) return;
   runtime_handle reference;
-  open_runtime(reference, reference_path, reference_path.empty() ? "openblas-cpu" : "", 1);
+  open_runtime(reference, reference_path, reference_path.empty() ? "openblas-cpu" : "", 1, opts);
   if (!reference) {
     add_result(out, "runtime.reference", false, "cannot load the reference plugin " +
                                                     (reference_path.empty() ? std::string("openblas-cpu") : reference_path) +
@@ -359,7 +361,7 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
   for (uint32_t cycle = 0; cycle < opts.leak_cycles && problem.empty(); ++cycle) {
     if (cycle == warmup) fds_warm = open_fds(), rss_warm = resident_bytes();
     runtime_handle h;
-    open_runtime(h, plugin_path, facts.name, 0);
+    open_runtime(h, plugin_path, facts.name, 0, opts);
     if (!h) {
       problem = "cycle " + std::to_string(cycle) + ": bp_runtime_create failed: " + h.error;
       break;

@@ -8,12 +8,15 @@
 //   forward       IMPLICIT_GEMM (no workspace), IMPLICIT_PRECOMP_GEMM, GEMM
 //   backward data ALGO_0 (no workspace, non-deterministic), ALGO_1
 //   backward flt  ALGO_0 (no workspace, non-deterministic), ALGO_1, ALGO_3
+// BP_EMU_CUDNN_REFUSE_FIRST=1 makes the first usable one fail at execution.
 // Algorithms with a workspace need a few KiB that depend on the shape; the
 // execute calls fill it with NaN bytes while they run, so a caller that
 // hands the same workspace to concurrent work gets wrong numbers.
 // Math: FMA_MATH computes in full FP32 inputs; any other math type rounds the
 // inputs to TF32 first (cuDNN permits TF32 tensor cores for FP32 data unless
 // CUDNN_FMA_MATH is set on Ampere and newer).
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "emu_cudnn_common.hpp"
@@ -157,6 +160,17 @@ cudnnStatus_t heuristics(const char* call, direction d, const conv_problem& pb, 
   return CUDNN_STATUS_SUCCESS;
 }
 
+// BP_EMU_CUDNN_REFUSE_FIRST=1: the first usable algorithm of each direction
+// passes the heuristics but returns NOT_SUPPORTED when executed, as real
+// engines sometimes do for a shape; a caller must go on to the next one.
+bool refuses_at_execution(direction d, int algo) {
+  const char* v = std::getenv("BP_EMU_CUDNN_REFUSE_FIRST");
+  if (!v || std::string(v) != "1") return false;
+  for (const algo_entry& e : ranking(d))
+    if (e.implemented) return e.algo == algo;
+  return false;
+}
+
 cudnnStatus_t workspace_query(const char* call, direction d, int algo, const conv_problem& pb, size_t* size) {
   if (!size) return reject(call, CUDNN_STATUS_BAD_PARAM, "sizeInBytes is NULL");
   const algo_entry* e = find_algo(d, algo);
@@ -172,6 +186,8 @@ cudnnStatus_t check_execution(const char* call, direction d, int algo, const con
   const algo_entry* e = find_algo(d, algo);
   if (!e) return reject(call, CUDNN_STATUS_BAD_PARAM, "unknown algorithm");
   if (!e->implemented) return reject(call, CUDNN_STATUS_NOT_SUPPORTED, "algorithm not supported for this problem");
+  if (refuses_at_execution(d, algo))
+    return reject(call, CUDNN_STATUS_NOT_SUPPORTED, "refused at execution (BP_EMU_CUDNN_REFUSE_FIRST=1)");
   required = workspace_bytes(*e, pb);
   if (ws_size < required) {
     char why[160];

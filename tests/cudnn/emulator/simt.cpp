@@ -58,13 +58,21 @@ struct block_state {
 
 thread_local block_state* t_block = nullptr;
 thread_local unsigned t_thread = 0;       // linear thread index within the block
-thread_local std::vector<void*> t_stacks;  // fiber stacks, reused by every launch on this OS thread
+// Fiber stacks, reused by every launch on this OS thread, unmapped when it exits.
+struct stack_pool {
+  std::vector<void*> stacks;
+  ~stack_pool() {
+    for (void* p : stacks) ::munmap(p, kStackBytes);
+  }
+  void* operator[](size_t i) const { return stacks[i]; }
+};
+thread_local stack_pool t_stacks;
 
 void* stack_for(unsigned i) {
-  while (t_stacks.size() <= i) {
+  while (t_stacks.stacks.size() <= i) {
     void* p = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::runtime_error("SIMT emulator: cannot map a fiber stack");
-    t_stacks.push_back(p);
+    t_stacks.stacks.push_back(p);
   }
   return t_stacks[i];
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -61,9 +62,17 @@ inline void report_error(bp_status status, const char* message) {
 }
 
 // Setting lookup through the host (BACKPLANE_<NAME> or host override); "" when unset.
+// A host table that ends before get_option (an older or minimal host) cannot
+// pass settings, so the plugin then reads BACKPLANE_<NAME> from the
+// environment itself ("fault" is never read that way: fault injection goes
+// through the core only).
 inline std::string option(const char* name) {
   const bp_host_api* h = host();
-  if (!BP_SDK_HOST_HAS(h, get_option)) return {};
+  if (!BP_SDK_HOST_HAS(h, get_option)) {
+    if (!name || std::string(name) == "fault") return {};
+    const char* env = std::getenv((std::string("BACKPLANE_") + name).c_str());
+    return env ? std::string(env) : std::string();
+  }
   const char* v = h->get_option(h->host_context, name);
   return v ? std::string(v) : std::string();
 }

@@ -48,6 +48,10 @@ struct options {
   // the process has no other threads holding locks (fork copies only the
   // calling thread); set false to run everything in this process.
   bool isolate = true;
+  // Let the runtimes read BACKPLANE_* variables (e.g. BACKPLANE_CUDA_PATH
+  // for where a GPU plugin finds its vendor libraries). Default: hermetic,
+  // so the caller's environment cannot change the verdict.
+  bool use_environment = false;
 };
 
 enum class verdict { pass, fail, skip };
