@@ -369,10 +369,11 @@ EMU_EXPORT CUresult cuMemAlloc(CUdeviceptr* ptr, size_t bytes) {
   std::lock_guard<std::mutex> lock(s.mutex);
   uint64_t& used = s.used[size_t(t_current->device)];
   if (bytes > s.device_memory - used) return CUDA_ERROR_OUT_OF_MEMORY;
-  const size_t rounded = (bytes + 255) / 256 * 256;
-  void* p = std::aligned_alloc(256, rounded);
-  if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
-  std::memset(p, 0xFF, rounded);  // NaN as float: reads of unwritten memory show
+  // Exactly `bytes` (256-byte aligned like cudaMalloc): under AddressSanitizer a
+  // kernel or library reading one element past a buffer is reported.
+  void* p = nullptr;
+  if (::posix_memalign(&p, 256, bytes) != 0 || !p) return CUDA_ERROR_OUT_OF_MEMORY;
+  std::memset(p, 0xFF, bytes);  // NaN as float: reads of unwritten memory show
   s.allocations[reinterpret_cast<uintptr_t>(p)] = {bytes, t_current->device};
   used += bytes;
   *ptr = reinterpret_cast<CUdeviceptr>(p);
