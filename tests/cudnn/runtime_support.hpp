@@ -75,8 +75,10 @@ inline bp_runtime_options cudnn_options(const char* backends) {
 
 // The cudnn runtime, or nullptr after a visible SKIPPED message saying why
 // (a failed REQUIRE when a GPU is required).
-inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip() {
+// use_environment: the plugin reads BACKPLANE_* settings (e.g. GPU_MEMORY_LIMIT) the test sets.
+inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip(bool use_environment = false) {
   bp_runtime_options o = cudnn_options("cudnn");
+  if (use_environment) o.use_environment = 1;
   o.fallback = BP_FALLBACK_ERROR;
   o.op_fallback = 0;  // conformance means the GPU runs every op itself
   bp_runtime_t rt = nullptr;
