@@ -332,6 +332,16 @@ TEST_CASE("cudnn init: a malformed GPU_MEMORY_LIMIT is an invalid_argument namin
   CHECK(contains(run.host.last_error, "BACKPLANE_GPU_MEMORY_LIMIT='lots'"));
 }
 
+TEST_CASE("cudnn init: a malformed GPU_MEMORY_CACHING is an invalid_argument naming the option") {
+  probe_run run(with_fake_driver({{"GPU_MEMORY_CACHING", "sometimes"}}));
+  if (run.host.probe.state != BP_STATE_READY) {
+    MESSAGE("SKIPPED: probe is not READY with the fake driver here: " << run.host.probe.message);
+    return;
+  }
+  CHECK(init_with(run) == BP_ERR_INVALID_ARGUMENT);
+  CHECK(contains(run.host.last_error, "BACKPLANE_GPU_MEMORY_CACHING='sometimes'"));
+}
+
 TEST_CASE("cudnn init without a usable driver is UNAVAILABLE with the probe's reason") {
   probe_run run(options{{"fault", "no_driver"}});
   void* ctx = nullptr;

@@ -36,6 +36,15 @@ uint64_t memory_limit_option() {
   return *bytes;
 }
 
+// GPU_MEMORY_CACHING: on (default) or off ("0", "off", "false").
+bool memory_caching_option() {
+  const std::string text = bp::sdk::option("GPU_MEMORY_CACHING");
+  if (text.empty() || text == "1" || text == "on" || text == "true") return true;
+  if (text == "0" || text == "off" || text == "false") return false;
+  bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: BACKPLANE_GPU_MEMORY_CACHING='" + text +
+                                             "' is not on/off (1/0): it turns the device memory cache on or off");
+}
+
 void destroy_device(device_context& dev) noexcept {
   const driver_api& cu = dev.cu();
   if (!dev.context) return;
@@ -52,7 +61,7 @@ void destroy_device(device_context& dev) noexcept {
   dev.context = nullptr;
 }
 
-void create_device(device_context& dev, int ordinal, uint64_t limit, const bp::sdk::dep_fault_plan& faults) {
+void create_device(device_context& dev, int ordinal, uint64_t limit, bool caching, const bp::sdk::dep_fault_plan& faults) {
   const vendor_state& v = vendor();
   const driver_api& cu = v.cu;
   dev.ordinal = ordinal;
@@ -70,7 +79,7 @@ void create_device(device_context& dev, int ordinal, uint64_t limit, const bp::s
     bp::sdk::fail(BP_ERR_DEVICE, "cudnn plugin: init failed (cause init_failed): " + what + ": " + describe(r));
   }
   BP_CHECK(cu.cuCtxSetCurrent(dev.context));
-  dev.memory = std::make_unique<caching_allocator>(cu, limit);
+  dev.memory = std::make_unique<caching_allocator>(cu, limit, caching);
   if (faults.has("oom_at_init")) dev.memory->inject_oom_once();
   // A first allocation proves the device has memory for us now, not at the first op.
   dev.memory->release(dev.memory->allocate(1u << 20));
@@ -97,11 +106,12 @@ plugin_context* create_context(const bp_host_api* host) {
                       "): " + verdict.message + ". Remedy: " + verdict.remedy);
   (void)host;
   const uint64_t limit = memory_limit_option();
+  const bool caching = memory_caching_option();
   auto ctx = std::make_unique<plugin_context>();
   try {
     for (uint32_t i = 0; i < verdict.device_count; ++i) {
       ctx->devices.push_back(std::make_unique<device_context>());
-      create_device(*ctx->devices.back(), static_cast<int>(i), limit, v.faults);
+      create_device(*ctx->devices.back(), static_cast<int>(i), limit, caching, v.faults);
     }
   } catch (...) {
     for (auto& dev : ctx->devices) destroy_device(*dev);

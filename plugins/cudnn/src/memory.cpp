@@ -63,11 +63,11 @@ uint64_t caching_allocator::round_size(uint64_t bytes) {
 }
 
 CUdeviceptr caching_allocator::allocate(uint64_t bytes) {
-  const uint64_t size = round_size(bytes);
+  const uint64_t size = caching_ ? round_size(bytes) : (bytes ? bytes : 1);
   std::lock_guard<std::mutex> lock(mutex_);
   // Reuse a cached block no more than twice the request.
   auto it = cache_.lower_bound(size);
-  if (it != cache_.end() && it->first <= 2 * size) {
+  if (caching_ && it != cache_.end() && it->first <= 2 * size) {
     CUdeviceptr p = it->second;
     const uint64_t block = it->first;
     cache_.erase(it);
@@ -114,8 +114,12 @@ void caching_allocator::release(CUdeviceptr ptr) {
   if (it == live_.end())
     bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: mem_free of a pointer this plugin did not allocate");
   in_use_ -= it->second;
-  cached_ += it->second;
-  cache_.emplace(it->second, ptr);
+  if (caching_) {
+    cached_ += it->second;
+    cache_.emplace(it->second, ptr);
+  } else {
+    cu_.cuMemFree(ptr);  // synchronises: queued work using the block finishes first
+  }
   live_.erase(it);
 }
 

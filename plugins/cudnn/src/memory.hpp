@@ -5,7 +5,7 @@
 // mem_free synchronises the context first, see device_context::release).
 // The cache grows as needed; GPU_MEMORY_LIMIT (BACKPLANE_GPU_MEMORY_LIMIT,
 // "2GiB", "512MiB", "1500000000") caps memory held from the driver (in use +
-// cached). Exceeding it, or the device running out, is a clean
+// cached); GPU_MEMORY_CACHING=0 turns the cache off. Exceeding the cap, or the device running out, is a clean
 // BP_ERR_OUT_OF_MEMORY naming the request, what is in use and the limit.
 #pragma once
 
@@ -26,8 +26,11 @@ std::string format_bytes(uint64_t bytes);
 
 class caching_allocator {
  public:
-  // limit 0 = no cap beyond the device's memory.
-  caching_allocator(const driver_api& cu, uint64_t limit) : cu_(cu), limit_(limit) {}
+  // limit 0 = no cap beyond the device's memory. caching false: exact sizes,
+  // every release goes straight back to the driver (BACKPLANE_GPU_MEMORY_CACHING=0,
+  // for memory checkers: a rounded or reused block hides small overruns).
+  caching_allocator(const driver_api& cu, uint64_t limit, bool caching = true)
+      : cu_(cu), limit_(limit), caching_(caching) {}
   ~caching_allocator();
   caching_allocator(const caching_allocator&) = delete;
   caching_allocator& operator=(const caching_allocator&) = delete;
@@ -51,6 +54,7 @@ class caching_allocator {
 
   const driver_api& cu_;
   uint64_t limit_ = 0;
+  bool caching_ = true;
   mutable std::mutex mutex_;
   std::unordered_map<CUdeviceptr, uint64_t> live_;  // pointer -> block size
   std::multimap<uint64_t, CUdeviceptr> cache_;      // block size -> pointer

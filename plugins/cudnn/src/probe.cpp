@@ -296,7 +296,10 @@ void load_vendor_libraries() {
   const search_settings settings = read_search_settings();
   const std::string fault = bp::sdk::option("fault");
   const std::string key = fingerprint(settings, fault);
-  if (v.libraries_ok && key == v.fingerprint && v.devices.cause == BP_CAUSE_NONE) return;
+  // Loaded once per process and settings: reloading would change nothing (a
+  // failed cuInit stays failed for the process, as CUDA documents) and vendor
+  // libraries are not built to be unloaded (cuBLAS leaks a static pool per load).
+  if (!v.deps.empty() && key == v.fingerprint) return;
   if (v.live_contexts > 0) {
     if (key != v.fingerprint)
       bp::sdk::log(BP_LOG_WARN, "cudnn plugin: search options or faults differ from those of the CUDA libraries "
