@@ -116,6 +116,8 @@ loaded_plugin::loaded_plugin(const config& cfg, plugin_record* record)
 }
 
 loaded_plugin::~loaded_plugin() {
+  // Staged uploads must not be freed under a copy still in flight.
+  if (context_ && staging_.bytes() > 0) api_.stream_synchronize(context_, 0, nullptr);
   if (context_ && api_.shutdown) api_.shutdown(context_);
   context_ = nullptr;
   {
@@ -124,6 +126,35 @@ loaded_plugin::~loaded_plugin() {
   }
   library_.unload();  // dlclose, refcounted by the dynamic linker: others may keep it mapped
   retire_host_block(host_);
+}
+
+namespace {
+// Above this many bytes of staged uploads, the next upload synchronises first.
+constexpr uint64_t kStagingLimit = 256ull << 20;
+}  // namespace
+
+bp_status loaded_plugin::upload(void* device_dst, const void* src, uint64_t bytes) {
+  if (record_->device_kind == BP_DEVICE_KIND_CPU) {  // host memory: the copy is done when mem_copy returns
+    bp_status s = api_.mem_copy(context_, 0, nullptr, device_dst, src, bytes, BP_MEMCPY_HOST_TO_DEVICE);
+    return s == BP_OK ? api_.stream_synchronize(context_, 0, nullptr) : s;
+  }
+  if (staging_.bytes() + bytes > kStagingLimit) {
+    if (bp_status s = synchronize(); s != BP_OK) return s;
+  }
+  upload_staging::handle copy = staging_.keep(src, bytes);
+  bp_status s = api_.mem_copy(context_, 0, nullptr, device_dst, staging_.data(copy), bytes, BP_MEMCPY_HOST_TO_DEVICE);
+  if (s == BP_OK)
+    staging_.commit(copy);
+  else
+    staging_.drop(copy);
+  return s;
+}
+
+bp_status loaded_plugin::synchronize() {
+  const uint64_t mark = staging_.mark();
+  bp_status s = api_.stream_synchronize(context_, 0, nullptr);
+  if (s == BP_OK) staging_.release_covered(mark);
+  return s;
 }
 
 bool loaded_plugin::fail_stage(bp_stage stage, bp_plugin_state state, bp_cause cause, std::string message) {

@@ -13,6 +13,7 @@
 
 #include "config.hpp"
 #include "records.hpp"
+#include "upload_staging.hpp"
 
 namespace bp::core {
 
@@ -49,6 +50,12 @@ class loaded_plugin {
   const std::string& name() const { return record_->name; }
   plugin_record& record() { return *record_; }
   bool initialised() const { return context_ != nullptr; }
+  // Host-to-device copy into device memory of this plugin on its default
+  // stream. CPU plugins copy synchronously; for the others the bytes are
+  // staged (upload_staging.hpp) and the call returns without waiting.
+  bp_status upload(void* device_dst, const void* src, uint64_t bytes);
+  // Waits for the default stream, then frees the staged uploads it covered.
+  bp_status synchronize();
   // The plugin's own message for the call that just failed on this thread,
   // prefixed with the plugin and call names.
   std::string take_error(const char* call, bp_status status) const;
@@ -74,6 +81,7 @@ class loaded_plugin {
   std::mutex options_mutex_;
   std::deque<std::string> option_store_;              // strings handed to get_option live here
   std::map<std::string, const std::string*> options_;  // latest value per key
+  upload_staging staging_;  // destroyed after the destructor's shutdown (which drains the stream)
 };
 
 }  // namespace bp::core

@@ -361,7 +361,7 @@ BP_API bp_status bp_runtime_device_props(bp_runtime_t rt, bp_device_props* props
 BP_API bp_status bp_runtime_synchronize(bp_runtime_t rt) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_synchronize");
   loaded_plugin* p = rt->active;
-  bp_status s = p->api().stream_synchronize(p->context(), 0, nullptr);
+  bp_status s = p->synchronize();
   return s == BP_OK ? BP_OK : fail(s, p->take_error("stream_synchronize", s));
 }
 

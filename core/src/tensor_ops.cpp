@@ -103,7 +103,7 @@ bp_status run_on_fallback(bp_runtime_t rt, loaded_plugin* cpu, prepared_op& op) 
       it = staged.emplace(t, ptr).first;
       if (t->nbytes && copy_in) {
         s = dev->api().mem_copy(dev->context(), 0, nullptr, ptr, t->data, t->nbytes, BP_MEMCPY_DEVICE_TO_HOST);
-        if (s == BP_OK) s = dev->api().stream_synchronize(dev->context(), 0, nullptr);
+        if (s == BP_OK) s = dev->synchronize();
         if (s != BP_OK) return fail(s, dev->take_error("mem_copy", s));
         moved += t->nbytes;
       }
@@ -125,7 +125,7 @@ bp_status run_on_fallback(bp_runtime_t rt, loaded_plugin* cpu, prepared_op& op) 
     bp_tensor_s* t = op.out_t[i];
     if (!t->nbytes) continue;
     s = dev->api().mem_copy(dev->context(), 0, nullptr, t->data, staged[t], t->nbytes, BP_MEMCPY_HOST_TO_DEVICE);
-    if (s == BP_OK) s = dev->api().stream_synchronize(dev->context(), 0, nullptr);
+    if (s == BP_OK) s = dev->synchronize();  // the CPU plugin's buffer is released right after
     if (s != BP_OK) s = fail(s, dev->take_error("mem_copy", s));
     moved += t->nbytes;
   }
@@ -294,9 +294,14 @@ static bp_status tensor_transfer(bp_tensor_t t, void* host, uint64_t bytes, bool
                                              std::to_string(t->nbytes));
   if (!bytes) return BP_OK;
   loaded_plugin* p = t->owner;
-  bp_status s = to_device ? p->api().mem_copy(p->context(), 0, nullptr, t->data, host, bytes, BP_MEMCPY_HOST_TO_DEVICE)
-                          : p->api().mem_copy(p->context(), 0, nullptr, host, t->data, bytes, BP_MEMCPY_DEVICE_TO_HOST);
-  if (s == BP_OK) s = p->api().stream_synchronize(p->context(), 0, nullptr);
+  // Writes do not wait for the device (loaded_plugin::upload stages them); reads do.
+  bp_status s = BP_OK;
+  if (to_device) {
+    s = p->upload(t->data, host, bytes);
+  } else {
+    s = p->api().mem_copy(p->context(), 0, nullptr, host, t->data, bytes, BP_MEMCPY_DEVICE_TO_HOST);
+    if (s == BP_OK) s = p->synchronize();
+  }
   return s == BP_OK ? BP_OK : fail(s, p->take_error("mem_copy", s));
 }
 

@@ -3,7 +3,10 @@
 // run (unless the op reads them), per-op tolerances; a directional gradient
 // check of the convolution; the reference CNN's loss falling on the GPU.
 // Without a usable GPU each case prints a visible SKIPPED message.
+#include <dlfcn.h>
+
 #include <cmath>
+#include <map>
 #include <functional>
 #include <limits>
 #include <random>
@@ -308,16 +311,14 @@ TEST_CASE("GPU gradient check: conv backward = directional derivative of conv fo
   CHECK(std::fabs(fd_w - an_w) <= 1e-3 * (1 + std::fabs(an_w)));
 }
 
-TEST_CASE("GPU training: the reference CNN's loss falls on cudnn") {
-#ifndef BP_CUDNN_HAVE_NN
-  MESSAGE("SKIPPED: backplane_nn is not part of this build (BACKPLANE_BUILD_APPS=OFF)");
-#else
-  auto gpu = cudnn_test::gpu_runtime_or_skip();
-  if (!gpu) return;
-  // 28x28x3 images whose class is the brightest of 10 horizontal bands (learnable, deterministic).
+#ifdef BP_CUDNN_HAVE_NN
+namespace {
+
+// 28x28x3 images whose class is the brightest of 10 horizontal bands (learnable, deterministic).
+bp::nn::Dataset brightest_band(int64_t count) {
   bp::nn::Dataset data;
   data.name = "brightest-band";
-  data.count = 640;
+  data.count = count;
   data.height = data.width = 28;
   data.channels = 3;
   data.num_classes = 10;
@@ -332,13 +333,33 @@ TEST_CASE("GPU training: the reference CNN's loss falls on cudnn") {
       data.images[size_t(n * 28 * 28 * 3 + i)] = float(0.5 * rng.uniform() + (row * 10 / 28 == band ? 0.5 : 0.0));
     }
   }
-  bp::nn::Sequential model(*gpu);
-  model.add<bp::nn::Conv2D>(32, 3, BP_ACTIVATION_RELU);
-  model.add<bp::nn::MaxPool2D>(2);
-  model.add<bp::nn::Flatten>();
-  model.add<bp::nn::Dense>(10);
-  model.build({28, 28, 3}, 10, 5);
-  model.compile(std::make_unique<bp::nn::Adam>(bp::nn::AdamOptions{0.001f}));
+  return data;
+}
+
+// The issue's reference CNN, built and compiled (Adam 0.001).
+std::unique_ptr<bp::nn::Sequential> reference_cnn(bp::runtime& rt) {
+  auto model = std::make_unique<bp::nn::Sequential>(rt);
+  model->add<bp::nn::Conv2D>(32, 3, BP_ACTIVATION_RELU);
+  model->add<bp::nn::MaxPool2D>(2);
+  model->add<bp::nn::Flatten>();
+  model->add<bp::nn::Dense>(10);
+  model->build({28, 28, 3}, 10, 5);
+  model->compile(std::make_unique<bp::nn::Adam>(bp::nn::AdamOptions{0.001f}));
+  return model;
+}
+
+}  // namespace
+#endif
+
+TEST_CASE("GPU training: the reference CNN's loss falls on cudnn") {
+#ifndef BP_CUDNN_HAVE_NN
+  MESSAGE("SKIPPED: backplane_nn is not part of this build (BACKPLANE_BUILD_APPS=OFF)");
+#else
+  auto gpu = cudnn_test::gpu_runtime_or_skip();
+  if (!gpu) return;
+  const bp::nn::Dataset data = brightest_band(640);
+  auto model_ptr = reference_cnn(*gpu);
+  bp::nn::Sequential& model = *model_ptr;
   bp::nn::FitOptions fit;
   fit.epochs = 3;
   fit.batch_size = 32;
@@ -349,3 +370,65 @@ TEST_CASE("GPU training: the reference CNN's loss falls on cudnn") {
   CHECK(h.epochs.back().loss < 0.8 * h.epochs.front().loss);
 #endif
 }
+
+#ifdef BP_CUDNN_HAVE_NN
+
+namespace {
+
+// The emulated driver's call counters (tests/cudnn/emulator/emu_hooks.h), or nullptr on a real driver.
+using counter_fn = uint64_t (*)(const char*);
+counter_fn emulated_counters() {
+  void* driver = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  return driver ? reinterpret_cast<counter_fn>(::dlsym(driver, "bp_emu_counter")) : nullptr;
+}
+
+// Records the driver's counters after every step.
+struct step_counters : bp::nn::Callback {
+  counter_fn counter;
+  std::vector<std::map<std::string, uint64_t>> after_step;
+  explicit step_counters(counter_fn c) : counter(c) {}
+  void on_step_end(int, int64_t, int64_t, double, bp::nn::MetricsReader&) override {
+    std::map<std::string, uint64_t> now;
+    for (const char* what : {"mem_alloc", "mem_free", "stream_sync", "ctx_sync", "d2h", "h2d", "launch"})
+      now[what] = counter(what);
+    after_step.push_back(now);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("GPU training loop: after warm-up a step allocates nothing and never waits for the device") {
+  auto gpu = cudnn_test::gpu_runtime_or_skip();
+  if (!gpu) return;
+  const counter_fn counter = emulated_counters();
+  if (!counter) {
+    MESSAGE("SKIPPED: driver call counters exist only on the emulated CUDA stack (tests/cudnn/emulator)");
+    return;
+  }
+  const bp::nn::Dataset data = brightest_band(320);
+  auto model = reference_cnn(*gpu);
+  step_counters counters(counter);
+  bp::nn::FitOptions fit;
+  fit.epochs = 2;
+  fit.batch_size = 32;
+  fit.callbacks = {&counters};
+  model->fit(data, fit);
+  REQUIRE(counters.after_step.size() == 20);
+  // Steps 3..10 of epoch 2 (epoch 1 makes the per-step metric slots): the
+  // caching allocator, the staged uploads and the metrics kept on the device
+  // mean no cuMemAlloc/cuMemFree and no synchronisation; the batch goes up,
+  // nothing comes down, so the host can run ahead of the GPU.
+  const auto& first = counters.after_step[11];
+  const auto& last = counters.after_step[19];
+  auto per_step = [&](const char* what) { return double(last.at(what) - first.at(what)) / 8.0; };
+  MESSAGE("per step after warm-up: " << per_step("launch") << " kernel launches, " << per_step("h2d")
+                                     << " host-to-device copies, " << per_step("d2h") << " device-to-host copies, "
+                                     << per_step("stream_sync") + per_step("ctx_sync") << " synchronisations, "
+                                     << per_step("mem_alloc") << " allocations");
+  CHECK(per_step("mem_alloc") == 0);
+  CHECK(per_step("mem_free") == 0);
+  CHECK(per_step("stream_sync") == 0);
+  CHECK(per_step("ctx_sync") == 0);
+  CHECK(per_step("d2h") == 0);
+}
+#endif

@@ -72,3 +72,4 @@ TEST_CASE("GPU memory: the cap fails cleanly with the sizes, and freed blocks ar
   }
   CHECK(props_of(rt).memory_free == free_before);
 }
+

@@ -10,7 +10,9 @@
 // tensor (and a copy of its shape); calling its deleter destroys the tensor and
 // frees its memory. The consumer must call the deleter exactly once. Memory
 // stays on the runtime's device (kDLCPU for CPU backends, kDLCUDA for cudnn),
-// strides are NULL (compact row-major), byte_offset is 0.
+// strides are NULL (compact row-major), byte_offset is 0. On a GPU backend,
+// ops and writes run asynchronously on the plugin's stream: call
+// rt.synchronize() before a consumer on another stream or library reads it.
 //
 // Import (from_dlpack) is zero-copy when the runtime can use the memory
 // directly (bp_tensor_import: compact, and on the runtime's device type — host

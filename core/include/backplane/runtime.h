@@ -202,7 +202,11 @@ BP_API bp_status bp_tensor_create(bp_runtime_t runtime, bp_dtype dtype, int32_t 
                                   bp_tensor_t* tensor);
 /* NULL is a no-op. */
 BP_API void bp_tensor_destroy(bp_tensor_t tensor);
-/* Copy host memory in/out; bytes must equal the tensor's size. Synchronous. */
+/* Copy host memory in/out; bytes must equal the tensor's size.
+ * write returns as soon as src may be reused; the copy is ordered before every
+ * later op and read of this runtime (on a GPU it may still be in flight, so
+ * call bp_runtime_synchronize before other code reads the device memory
+ * directly, e.g. through DLPack). read returns when dst holds the data. */
 BP_API bp_status bp_tensor_write(bp_tensor_t tensor, const void* src, uint64_t bytes);
 BP_API bp_status bp_tensor_read(bp_tensor_t tensor, void* dst, uint64_t bytes);
 /* The DLTensor-compatible view (valid while the tensor lives); NULL for an invalid handle. */

@@ -84,6 +84,7 @@ struct driver_state {
   std::map<std::string, std::unique_ptr<CUfunc_st>> functions;
   CUresult sticky = CUDA_SUCCESS;
   std::string sticky_message;
+  std::map<std::string, uint64_t> counters;  // bp_emu_counter()
 };
 
 driver_state& state() {
@@ -92,6 +93,11 @@ driver_state& state() {
 }
 
 thread_local CUcontext t_current = nullptr;
+
+void count_call(const char* what) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  ++state().counters[what];
+}
 
 bool trace() {
   static const bool on = env_number("BP_EMU_TRACE", 0) != 0;
@@ -183,6 +189,13 @@ extern "C" int bp_emu_enqueue(void* stream, bp_emu_task_fn run, void* context, b
   driver_state& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   return enqueue_locked(s, static_cast<CUstream>(stream), run, context, release);
+}
+
+extern "C" uint64_t bp_emu_counter(const char* what) {
+  if (!what) return 0;
+  std::lock_guard<std::mutex> lock(state().mutex);
+  auto it = state().counters.find(what);
+  return it == state().counters.end() ? 0 : it->second;
 }
 
 extern "C" int bp_emu_is_device_range(const void* ptr, uint64_t bytes) {
@@ -347,6 +360,7 @@ EMU_EXPORT CUresult cuCtxSetCurrent(CUcontext context) {
 }
 
 EMU_EXPORT CUresult cuCtxSynchronize(void) {
+  count_call("ctx_sync");
   if (CUresult r = need_context("cuCtxSynchronize")) return r;
   drain_all();
   return sticky_or_success();
@@ -363,6 +377,7 @@ EMU_EXPORT CUresult cuMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 EMU_EXPORT CUresult cuMemAlloc(CUdeviceptr* ptr, size_t bytes) {
+  count_call("mem_alloc");
   if (!ptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
   if (CUresult r = need_context("cuMemAlloc")) return r;
   driver_state& s = state();
@@ -381,6 +396,7 @@ EMU_EXPORT CUresult cuMemAlloc(CUdeviceptr* ptr, size_t bytes) {
 }
 
 EMU_EXPORT CUresult cuMemFree(CUdeviceptr ptr) {
+  count_call("mem_free");
   if (CUresult r = need_context("cuMemFree")) return r;
   drain_all();  // cuMemFree synchronises: queued work may still use the block
   driver_state& s = state();
@@ -403,6 +419,7 @@ std::string hex(uintptr_t p) {
 }  // namespace
 
 EMU_EXPORT CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t bytes, CUstream stream) {
+  count_call("h2d");
   if (CUresult r = need_context("cuMemcpyHtoDAsync")) return r;
   if (bytes == 0) return CUDA_SUCCESS;
   if (!src) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemcpyHtoDAsync: NULL source");
@@ -419,6 +436,7 @@ EMU_EXPORT CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t b
 }
 
 EMU_EXPORT CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t bytes, CUstream stream) {
+  count_call("d2h");
   if (CUresult r = need_context("cuMemcpyDtoHAsync")) return r;
   if (bytes == 0) return CUDA_SUCCESS;
   if (!dst) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemcpyDtoHAsync: NULL destination");
@@ -434,6 +452,7 @@ EMU_EXPORT CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t bytes, 
 }
 
 EMU_EXPORT CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) {
+  count_call("d2d");
   if (CUresult r = need_context("cuMemcpyDtoDAsync")) return r;
   if (bytes == 0) return CUDA_SUCCESS;
   driver_state& s = state();
@@ -448,6 +467,7 @@ EMU_EXPORT CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t b
 }
 
 EMU_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, CUstream stream) {
+  count_call("memset");
   if (CUresult r = need_context("cuMemsetD32Async")) return r;
   if (count == 0) return CUDA_SUCCESS;
   if (dst % 4 != 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemsetD32Async: destination not 4-byte aligned");
@@ -490,6 +510,7 @@ EMU_EXPORT CUresult cuStreamDestroy(CUstream stream) {
 }
 
 EMU_EXPORT CUresult cuStreamSynchronize(CUstream stream) {
+  count_call("stream_sync");
   CUstream_st* st = nullptr;
   {
     std::lock_guard<std::mutex> lock(state().mutex);
@@ -537,6 +558,7 @@ EMU_EXPORT CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, c
 EMU_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                                    unsigned int by, unsigned int bz, unsigned int shared_bytes, CUstream stream,
                                    void** params, void** extra) {
+  count_call("launch");
   if (CUresult r = need_context("cuLaunchKernel")) return r;
   if (!f || !f->kernel) return CUDA_ERROR_INVALID_HANDLE;
   const bp_emu::kernel_info& k = *f->kernel;

@@ -33,6 +33,12 @@ __attribute__((visibility("default"))) int bp_emu_enqueue(void* stream, bp_emu_t
  * driver (cuMemAlloc), else 0. bytes 0 asks about ptr alone. */
 __attribute__((visibility("default"))) int bp_emu_is_device_range(const void* ptr, uint64_t bytes);
 
+/* How many times the emulated driver has done `what` since the process
+ * started: "mem_alloc", "mem_free", "stream_sync", "ctx_sync", "launch",
+ * "h2d", "d2h", "d2d", "memset" (0 for an unknown name). Tests use it to
+ * check what a training step costs the driver (allocations, host syncs). */
+__attribute__((visibility("default"))) uint64_t bp_emu_counter(const char* what);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 
