@@ -17,12 +17,16 @@
 //   FAKE_INIT_FAILS          init returns BP_ERR_DEVICE with a message
 //   FAKE_INIT_THROWS         init throws through a guard (becomes BP_ERR_INTERNAL)
 //   FAKE_STATIC_CRASH        a static constructor dereferences NULL (crash at dlopen)
+//   FAKE_DEFERRED_COPY       mem_copy only queues the copy; stream_synchronize runs the queue
+//                            (as a GPU may read a host source until then)
 // Every fake supports only FILL (float32) so per-op fallback can be exercised.
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 #include <stdexcept>
 
 #include "backplane/abi.h"
@@ -140,11 +144,33 @@ bp_status fake_free(void*, uint32_t, void* ptr) {
   std::free(ptr);
   return BP_OK;
 }
+#ifdef FAKE_DEFERRED_COPY
+struct queued_copy {
+  void* dst;
+  const void* src;
+  uint64_t bytes;
+};
+std::mutex queue_mutex;
+std::vector<queued_copy> queue;
+
+bp_status fake_copy(void*, uint32_t, bp_stream_t, void* dst, const void* src, uint64_t bytes, bp_memcpy_kind) {
+  std::lock_guard<std::mutex> lock(queue_mutex);
+  queue.push_back({dst, src, bytes});  // the source is read at the next synchronisation
+  return BP_OK;
+}
+bp_status fake_sync(void*, uint32_t, bp_stream_t) {
+  std::lock_guard<std::mutex> lock(queue_mutex);
+  for (const queued_copy& c : queue) std::memcpy(c.dst, c.src, c.bytes);
+  queue.clear();
+  return BP_OK;
+}
+#else
 bp_status fake_copy(void*, uint32_t, bp_stream_t, void* dst, const void* src, uint64_t bytes, bp_memcpy_kind) {
   std::memcpy(dst, src, bytes);
   return BP_OK;
 }
 bp_status fake_sync(void*, uint32_t, bp_stream_t) { return BP_OK; }
+#endif
 
 bp_status fake_supports(void*, uint32_t, const bp_op_desc* op, char* reason, uint64_t size) {
   if (op->kind == BP_OP_FILL) return BP_OK;

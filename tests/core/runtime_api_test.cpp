@@ -35,6 +35,32 @@ TEST_CASE("tensors: create, write, read, reshape; bad arguments are named") {
   CHECK(std::string(bp_last_error_message()).find("runtime handle is NULL") != std::string::npos);
 }
 
+TEST_CASE("tensors: a GPU-kind write returns at once, yet the caller may reuse its buffer and reads see the bytes") {
+  // The fake GPU reads a host source only when its stream is synchronised, as a
+  // GPU may: the core must keep its own copy of written bytes until then.
+  hermetic_options h({fake_dir("gpu_deferred")});
+  bp::runtime rt(h.o);
+  REQUIRE(rt.backend() == "fakegpu");
+  bp::tensor a = rt.empty({64}), b = rt.empty({64});
+  std::vector<float> buffer(64);
+  for (int i = 0; i < 64; ++i) buffer[size_t(i)] = float(i);
+  const std::vector<float> first = buffer;
+  a.write(buffer);
+  for (auto& x : buffer) x = -1.0f;  // reused by the caller before any synchronisation
+  b.write(buffer);
+  for (auto& x : buffer) x = 99.0f;
+  CHECK(a.read<float>() == first);
+  CHECK(b.read<float>() == std::vector<float>(64, -1.0f));
+  // Ordered: the later of two writes to one tensor wins; a write after a read is seen.
+  a.write(std::vector<float>(64, 3.0f));
+  a.write(std::vector<float>(64, 4.0f));
+  CHECK(a.read<float>() == std::vector<float>(64, 4.0f));
+  // Many writes with no read in between: staged copies are bounded and all land.
+  for (int i = 0; i < 200; ++i) b.write(std::vector<float>(64, float(i)));
+  rt.synchronize();
+  CHECK(b.read<float>() == std::vector<float>(64, 199.0f));
+}
+
 TEST_CASE("ops: handles are validated (null, destroyed, foreign runtime)") {
   hermetic_options h({fake_dir("cpu")});
   bp::runtime rt(h.o), other(h.o);
