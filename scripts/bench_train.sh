@@ -49,9 +49,14 @@ for b in ${batch_sizes}; do
     BACKPLANE_CPU_THREADS="${t}" OPENBLAS_NUM_THREADS="${t}" \
       "${tool}" train --backend "${backend}" --epochs "${epochs}" --batch-size "${b}" --json "${work}/bp-${b}-${t}.json" \
       > "${work}/bp-${b}-${t}.log" 2>&1 || { cat "${work}/bp-${b}-${t}.log" >&2; exit 1; }
-    "${python}" "${here}/bench_train_torch.py" --threads "${t}" --epochs "${epochs}" --device "${device}" --batch-size "${b}" \
-      --json "${work}/torch-${b}-${t}.json" 2> "${work}/torch-${b}-${t}.log" \
-      || { cat "${work}/torch-${b}-${t}.log" >&2; exit 1; }
+    # A peer that cannot run (e.g. no CUDA build of PyTorch) still leaves our figures printed, then fails the script.
+    if ! "${python}" "${here}/bench_train_torch.py" --threads "${t}" --epochs "${epochs}" --device "${device}" \
+        --batch-size "${b}" --json "${work}/torch-${b}-${t}.json" 2> "${work}/torch-${b}-${t}.log"; then
+      peer_failed=1
+      "${python}" -c 'import json,sys; json.dump({"error": sys.argv[1]}, open(sys.argv[2], "w"))' \
+        "$(tail -n 1 "${work}/torch-${b}-${t}.log")" "${work}/torch-${b}-${t}.json"
+    fi
     "${python}" "${here}/bench_train_compare.py" "${device}, batch ${b}, ${t} thread(s)" "${work}/bp-${b}-${t}.json" "${work}/torch-${b}-${t}.json"
   done
 done
+[[ -z "${peer_failed:-}" ]] || { echo "bench_train.sh: the PyTorch peer did not run (see above); no comparison" >&2; exit 1; }

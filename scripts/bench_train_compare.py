@@ -22,12 +22,17 @@ def main():
         sys.exit(f"{ours_file}: no completed backplane run")
     run = runs[0]
     ours_epoch, ours_step = run["time_per_epoch_s"], run["time_per_step_s"]
-    peer_epoch, peer_step = peer["time_per_epoch_s"], peer["time_per_step_s"]
+    ours_name = f"backplane {run['backend']} ({run['device']})"
+    peer_name = "pytorch" if "error" in peer else f"pytorch {peer['version']} {peer['device']}"
+    w = max(len(ours_name), len(peer_name))
     print(f"{label}")
-    print(f"  {'':<26} {'epoch':>10} {'step':>10} {'final loss':>11}")
-    print(f"  {'backplane ' + run['backend']:<26} {ours_epoch * 1e3:>8.1f}ms {ours_step * 1e3:>8.3f}ms "
-          f"{run['final_loss']:>11.4f}")
-    print(f"  {'pytorch ' + peer['version'] + ' ' + peer['device']:<26} {peer_epoch * 1e3:>8.1f}ms "
+    print(f"  {'':<{w}} {'epoch':>10} {'step':>10} {'final loss':>11}")
+    print(f"  {ours_name:<{w}} {ours_epoch * 1e3:>8.1f}ms {ours_step * 1e3:>8.3f}ms {run['final_loss']:>11.4f}")
+    if "error" in peer:  # the peer could not run: our figures stand alone
+        print(f"  {peer_name:<{w}} not run: {peer['error']}")
+        return
+    peer_epoch, peer_step = peer["time_per_epoch_s"], peer["time_per_step_s"]
+    print(f"  {peer_name:<{w}} {peer_epoch * 1e3:>8.1f}ms "
           f"{peer_step * 1e3:>8.3f}ms {peer['epochs'][-1]['loss']:>11.4f}")
     print(f"  speedup (pytorch / backplane): {peer_epoch / ours_epoch:.2f}x per epoch, "
           f"{peer_step / ours_step:.2f}x per step")
