@@ -129,8 +129,10 @@ loaded_plugin::~loaded_plugin() {
 }
 
 namespace {
-// Above this many bytes of staged uploads, the next upload synchronises first.
-constexpr uint64_t kStagingLimit = 256ull << 20;
+// Above this many bytes of staged uploads, the next upload synchronises first:
+// the host may run this far ahead of the device (several training steps even at
+// large batches), and the freed buffers are recycled (upload_staging's spares).
+constexpr uint64_t kStagingLimit = 32ull << 20;
 }  // namespace
 
 bp_status loaded_plugin::upload(void* device_dst, const void* src, uint64_t bytes) {

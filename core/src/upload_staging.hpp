@@ -40,6 +40,10 @@ class upload_staging {
  private:
   mutable std::mutex mutex_;
   std::list<staged_bytes> kept_;
+  // Freed buffers kept for reuse (a training loop uploads the same sizes every
+  // step; fresh multi-MiB buffers would page-fault on every copy), up to kSpareLimit bytes.
+  std::vector<std::vector<unsigned char>> spare_;
+  uint64_t spare_bytes_ = 0;
   uint64_t next_ = 1;  // commit order; 0 = not committed
   uint64_t bytes_ = 0;
 };

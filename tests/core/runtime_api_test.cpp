@@ -59,6 +59,12 @@ TEST_CASE("tensors: a GPU-kind write returns at once, yet the caller may reuse i
   for (int i = 0; i < 200; ++i) b.write(std::vector<float>(64, float(i)));
   rt.synchronize();
   CHECK(b.read<float>() == std::vector<float>(64, 199.0f));
+  // Past the staging limit (32 MiB) the core synchronises and recycles its buffers; every write still lands.
+  bp::tensor big = rt.empty({1 << 20});  // 4 MiB
+  for (int i = 0; i < 20; ++i) big.write(std::vector<float>(size_t(1) << 20, float(i)));
+  const std::vector<float> last = big.read<float>();
+  CHECK(last.front() == 19.0f);
+  CHECK(last.back() == 19.0f);
 }
 
 TEST_CASE("ops: handles are validated (null, destroyed, foreign runtime)") {

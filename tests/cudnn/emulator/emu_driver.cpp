@@ -15,7 +15,10 @@
 //     for the CPU (emu_kernels.cpp); arguments are copied at launch;
 //   - a failed kernel is a sticky error, as on a GPU.
 // Knobs: BP_EMU_DEVICES (default 1), BP_EMU_DEVICE_MEMORY (bytes, default
-// 8 GiB), BP_EMU_DRIVER_VERSION (default 13000), BP_EMU_TRACE=1 (calls to stderr).
+// 8 GiB), BP_EMU_DRIVER_VERSION (default 13000), BP_EMU_TRACE=1 (calls to stderr),
+// BP_EMU_SKIP_COMPUTE=1 (kernels and cuBLAS/cuDNN work are dropped, copies
+// still run: results are garbage, but the time left is the host's own
+// overhead per op — core, plugin and driver calls — with the device "free").
 #include <cuda.h>
 
 #include <cstdio>
@@ -184,10 +187,20 @@ CUresult enqueue_lambda(driver_state& s, CUstream h, F&& f, const char* call) {
 
 }  // namespace
 
+static bool skip_compute() {
+  static const bool on = env_number("BP_EMU_SKIP_COMPUTE", 0) != 0;
+  return on;
+}
+
 // ---- hooks for the emulated cuBLAS / cuDNN (emu_hooks.h) ----------------------
 extern "C" int bp_emu_enqueue(void* stream, bp_emu_task_fn run, void* context, bp_emu_task_fn release) {
   driver_state& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
+  if (skip_compute()) {  // validated by the caller already; the work itself is dropped
+    if (!resolve_stream(s, static_cast<CUstream>(stream))) return 1;
+    if (release) release(context);
+    return 0;
+  }
   return enqueue_locked(s, static_cast<CUstream>(stream), run, context, release);
 }
 
@@ -577,6 +590,7 @@ EMU_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int g
         return fail(CUDA_ERROR_INVALID_VALUE, who + ": pointer argument " + hex(reinterpret_cast<uintptr_t>(p)) +
                                                   " is not device memory");
   }
+  if (skip_compute()) return CUDA_SUCCESS;  // arguments were checked; the kernel is dropped
   std::function<void()> body = k.bind(params);  // arguments copied now, as the driver does
   const bp_emu::simt::dim3v grid{gx, gy, gz}, block{bx, by, bz};
   const bool cooperative = k.cooperative;
