@@ -215,6 +215,56 @@ struct tap_map {
 
 inline float in_value(float v, bool tf32) { return tf32 ? to_tf32(v) : v; }
 
+// What every convolution execute call checks before enqueuing, in cuDNN's
+// order: the problem, the algorithm and workspace, then alpha/beta.
+struct conv_call {
+  conv_problem pb;
+  size_t ws_bytes = 0;  // what the algorithm scribbles on
+  double a = 0, b = 0;
+};
+
+cudnnStatus_t check_call(const char* call, direction d, cudnnHandle_t handle, const cudnnTensorStruct* image,
+                         const cudnnFilterStruct* filter, const cudnnConvolutionStruct* conv,
+                         const cudnnTensorStruct* out, int algo, void* ws, size_t ws_size, const void* alpha,
+                         const void* beta, conv_call& cc) {
+  cudnnStatus_t st = check_problem(call, handle, image, filter, conv, out, cc.pb);
+  if (st != CUDNN_STATUS_SUCCESS) return st;
+  st = check_execution(call, d, algo, cc.pb, ws, ws_size, cc.ws_bytes);
+  if (st != CUDNN_STATUS_SUCCESS) return st;
+  if (!read_scaling(alpha, beta, cc.a, cc.b)) return reject(call, CUDNN_STATUS_BAD_PARAM, "alpha or beta is NULL");
+  return CUDNN_STATUS_SUCCESS;
+}
+
+// Calls f(n, k, c, p, q, r, s, h, w) for every filter tap (k, c, r, s) of every
+// output (n, k, p, q) that lands inside the image at (h, w); taps in the padding are skipped.
+template <typename F>
+void for_each_tap(const conv_problem& pb, F&& f) {
+  const int H = pb.x.dims[2], W = pb.x.dims[3];
+  for (int n = 0; n < pb.y.dims[0]; ++n)
+    for (int k = 0; k < pb.w.k; ++k)
+      for (int p = 0; p < pb.y.dims[2]; ++p)
+        for (int q = 0; q < pb.y.dims[3]; ++q)
+          for (int c = 0; c < pb.w.c; ++c)
+            for (int r = 0; r < pb.w.r; ++r) {
+              const int h = p * pb.cv.stride_h - pb.cv.pad_h + r * pb.cv.dil_h;
+              if (h < 0 || h >= H) continue;
+              for (int s = 0; s < pb.w.s; ++s) {
+                const int w = q * pb.cv.stride_w - pb.cv.pad_w + s * pb.cv.dil_w;
+                if (w >= 0 && w < W) f(n, k, c, p, q, r, s, h, w);
+              }
+            }
+}
+
+// Calls f(i, j, l, m, linear index) over a d0 x d1 x d2 x d3 box in row-major order.
+template <typename F>
+void for_each_4d(int d0, int d1, int d2, int d3, F&& f) {
+  size_t at = 0;
+  for (int i = 0; i < d0; ++i)
+    for (int j = 0; j < d1; ++j)
+      for (int l = 0; l < d2; ++l)
+        for (int m = 0; m < d3; ++m) f(i, j, l, m, at++);
+}
+
 }  // namespace
 
 extern "C" {
@@ -299,44 +349,31 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const 
                                                     size_t workSpaceSizeInBytes, const void* beta,
                                                     const cudnnTensorDescriptor_t yDesc, void* y) {
   static const char* const call = "cudnnConvolutionForward";
-  conv_problem pb;
-  cudnnStatus_t st = check_problem(call, handle, xDesc, wDesc, convDesc, yDesc, pb);
+  conv_call cc;
+  const cudnnStatus_t st = check_call(call, direction::forward, handle, xDesc, wDesc, convDesc, yDesc, int(algo),
+                                      workSpace, workSpaceSizeInBytes, alpha, beta, cc);
   if (st != CUDNN_STATUS_SUCCESS) return st;
-  size_t ws_bytes = 0;
-  st = check_execution(call, direction::forward, int(algo), pb, workSpace, workSpaceSizeInBytes, ws_bytes);
-  if (st != CUDNN_STATUS_SUCCESS) return st;
-  double a, b;
-  if (!read_scaling(alpha, beta, a, b)) return reject(call, CUDNN_STATUS_BAD_PARAM, "alpha or beta is NULL");
+  const conv_problem& pb = cc.pb;
   if (!device_ok(call, "x", x, tensor_bytes(pb.x)) || !device_ok(call, "w", w, filter_bytes(pb.w)) ||
       !device_ok(call, "y", y, tensor_bytes(pb.y)))
     return CUDNN_STATUS_BAD_PARAM;
   return submit(call, handle, [=] {
-    scribble(workSpace, ws_bytes);
+    scribble(workSpace, cc.ws_bytes);
     const cview X = cview_of(pb.x, x);
     const view Y = view_of(pb.y, y);
     const float* W = static_cast<const float*>(w);
     const tap_map tap{pb.cv.mode == CUDNN_CONVOLUTION, pb.w.r, pb.w.s};
     const bool tf32 = pb.cv.math != CUDNN_FMA_MATH;
-    const int H = pb.x.dims[2], Wd = pb.x.dims[3];
-    for (int n = 0; n < pb.y.dims[0]; ++n)
-      for (int k = 0; k < pb.w.k; ++k)
-        for (int p = 0; p < pb.y.dims[2]; ++p)
-          for (int q = 0; q < pb.y.dims[3]; ++q) {
-            double acc = 0.0;
-            for (int c = 0; c < pb.w.c; ++c)
-              for (int r = 0; r < pb.w.r; ++r) {
-                const int h = p * pb.cv.stride_h - pb.cv.pad_h + r * pb.cv.dil_h;
-                if (h < 0 || h >= H) continue;
-                for (int s = 0; s < pb.w.s; ++s) {
-                  const int ww = q * pb.cv.stride_w - pb.cv.pad_w + s * pb.cv.dil_w;
-                  if (ww < 0 || ww >= Wd) continue;
-                  acc += double(in_value(X.at(n, c, h, ww), tf32)) *
-                         double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
-                }
-              }
-            float& out = Y.at(n, k, p, q);
-            out = blend(a, acc, b, out);
-          }
+    const int K = pb.w.k, P = pb.y.dims[2], Q = pb.y.dims[3];
+    std::vector<double> acc(size_t(pb.y.dims[0]) * K * P * Q, 0.0);  // logical NKPQ order
+    for_each_tap(pb, [&](int n, int k, int c, int p, int q, int r, int s, int h, int ww) {
+      acc[((size_t(n) * K + k) * P + p) * Q + q] +=
+          double(in_value(X.at(n, c, h, ww), tf32)) * double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
+    });
+    for_each_4d(pb.y.dims[0], K, P, Q, [&](int n, int k, int p, int q, size_t i) {
+      float& out = Y.at(n, k, p, q);
+      out = blend(cc.a, acc[i], cc.b, out);
+    });
   });
 }
 
@@ -348,50 +385,31 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, c
                                                          size_t workSpaceSizeInBytes, const void* beta,
                                                          const cudnnTensorDescriptor_t dxDesc, void* dx) {
   static const char* const call = "cudnnConvolutionBackwardData";
-  conv_problem pb;
-  cudnnStatus_t st = check_problem(call, handle, dxDesc, wDesc, convDesc, dyDesc, pb);
+  conv_call cc;
+  const cudnnStatus_t st = check_call(call, direction::backward_data, handle, dxDesc, wDesc, convDesc, dyDesc,
+                                      int(algo), workSpace, workSpaceSizeInBytes, alpha, beta, cc);
   if (st != CUDNN_STATUS_SUCCESS) return st;
-  size_t ws_bytes = 0;
-  st = check_execution(call, direction::backward_data, int(algo), pb, workSpace, workSpaceSizeInBytes, ws_bytes);
-  if (st != CUDNN_STATUS_SUCCESS) return st;
-  double a, b;
-  if (!read_scaling(alpha, beta, a, b)) return reject(call, CUDNN_STATUS_BAD_PARAM, "alpha or beta is NULL");
+  const conv_problem& pb = cc.pb;
   if (!device_ok(call, "w", w, filter_bytes(pb.w)) || !device_ok(call, "dy", dy, tensor_bytes(pb.y)) ||
       !device_ok(call, "dx", dx, tensor_bytes(pb.x)))
     return CUDNN_STATUS_BAD_PARAM;
   return submit(call, handle, [=] {
-    scribble(workSpace, ws_bytes);
+    scribble(workSpace, cc.ws_bytes);
     const cview DY = cview_of(pb.y, dy);
     const view DX = view_of(pb.x, dx);
     const float* W = static_cast<const float*>(w);
     const tap_map tap{pb.cv.mode == CUDNN_CONVOLUTION, pb.w.r, pb.w.s};
     const bool tf32 = pb.cv.math != CUDNN_FMA_MATH;
-    const int N = pb.x.dims[0], C = pb.x.dims[1], H = pb.x.dims[2], Wd = pb.x.dims[3];
-    std::vector<double> acc(size_t(N) * C * H * Wd, 0.0);  // logical NCHW order
-    for (int n = 0; n < N; ++n)
-      for (int k = 0; k < pb.w.k; ++k)
-        for (int p = 0; p < pb.y.dims[2]; ++p)
-          for (int q = 0; q < pb.y.dims[3]; ++q) {
-            const double g = double(in_value(DY.at(n, k, p, q), tf32));
-            for (int c = 0; c < C; ++c)
-              for (int r = 0; r < pb.w.r; ++r) {
-                const int h = p * pb.cv.stride_h - pb.cv.pad_h + r * pb.cv.dil_h;
-                if (h < 0 || h >= H) continue;
-                for (int s = 0; s < pb.w.s; ++s) {
-                  const int ww = q * pb.cv.stride_w - pb.cv.pad_w + s * pb.cv.dil_w;
-                  if (ww < 0 || ww >= Wd) continue;
-                  acc[((size_t(n) * C + c) * H + h) * Wd + ww] +=
-                      g * double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
-                }
-              }
-          }
-    for (int n = 0; n < N; ++n)
-      for (int c = 0; c < C; ++c)
-        for (int h = 0; h < H; ++h)
-          for (int ww = 0; ww < Wd; ++ww) {
-            float& out = DX.at(n, c, h, ww);
-            out = blend(a, acc[((size_t(n) * C + c) * H + h) * Wd + ww], b, out);
-          }
+    const int C = pb.x.dims[1], H = pb.x.dims[2], Wd = pb.x.dims[3];
+    std::vector<double> acc(size_t(pb.x.dims[0]) * C * H * Wd, 0.0);  // logical NCHW order
+    for_each_tap(pb, [&](int n, int k, int c, int p, int q, int r, int s, int h, int ww) {
+      acc[((size_t(n) * C + c) * H + h) * Wd + ww] +=
+          double(in_value(DY.at(n, k, p, q), tf32)) * double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
+    });
+    for_each_4d(pb.x.dims[0], C, H, Wd, [&](int n, int c, int h, int ww, size_t i) {
+      float& out = DX.at(n, c, h, ww);
+      out = blend(cc.a, acc[i], cc.b, out);
+    });
   });
 }
 
@@ -403,49 +421,31 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle,
                                                            size_t workSpaceSizeInBytes, const void* beta,
                                                            const cudnnFilterDescriptor_t dwDesc, void* dw) {
   static const char* const call = "cudnnConvolutionBackwardFilter";
-  conv_problem pb;
-  cudnnStatus_t st = check_problem(call, handle, xDesc, dwDesc, convDesc, dyDesc, pb);
+  conv_call cc;
+  const cudnnStatus_t st = check_call(call, direction::backward_filter, handle, xDesc, dwDesc, convDesc, dyDesc,
+                                      int(algo), workSpace, workSpaceSizeInBytes, alpha, beta, cc);
   if (st != CUDNN_STATUS_SUCCESS) return st;
-  size_t ws_bytes = 0;
-  st = check_execution(call, direction::backward_filter, int(algo), pb, workSpace, workSpaceSizeInBytes, ws_bytes);
-  if (st != CUDNN_STATUS_SUCCESS) return st;
-  double a, b;
-  if (!read_scaling(alpha, beta, a, b)) return reject(call, CUDNN_STATUS_BAD_PARAM, "alpha or beta is NULL");
+  const conv_problem& pb = cc.pb;
   if (!device_ok(call, "x", x, tensor_bytes(pb.x)) || !device_ok(call, "dy", dy, tensor_bytes(pb.y)) ||
       !device_ok(call, "dw", dw, filter_bytes(pb.w)))
     return CUDNN_STATUS_BAD_PARAM;
   return submit(call, handle, [=] {
-    scribble(workSpace, ws_bytes);
+    scribble(workSpace, cc.ws_bytes);
     const cview X = cview_of(pb.x, x);
     const cview DY = cview_of(pb.y, dy);
     float* DW = static_cast<float*>(dw);
     const tap_map tap{pb.cv.mode == CUDNN_CONVOLUTION, pb.w.r, pb.w.s};
     const bool tf32 = pb.cv.math != CUDNN_FMA_MATH;
-    const int K = pb.w.k, C = pb.w.c, R = pb.w.r, S = pb.w.s, H = pb.x.dims[2], Wd = pb.x.dims[3];
-    std::vector<double> acc(size_t(K) * C * R * S, 0.0);  // logical KCRS order (unflipped taps)
-    for (int n = 0; n < pb.x.dims[0]; ++n)
-      for (int k = 0; k < K; ++k)
-        for (int p = 0; p < pb.y.dims[2]; ++p)
-          for (int q = 0; q < pb.y.dims[3]; ++q) {
-            const double g = double(in_value(DY.at(n, k, p, q), tf32));
-            for (int c = 0; c < C; ++c)
-              for (int r = 0; r < R; ++r) {
-                const int h = p * pb.cv.stride_h - pb.cv.pad_h + r * pb.cv.dil_h;
-                if (h < 0 || h >= H) continue;
-                for (int s = 0; s < S; ++s) {
-                  const int ww = q * pb.cv.stride_w - pb.cv.pad_w + s * pb.cv.dil_w;
-                  if (ww < 0 || ww >= Wd) continue;
-                  acc[((size_t(k) * C + c) * R + r) * S + s] += g * double(in_value(X.at(n, c, h, ww), tf32));
-                }
-              }
-          }
-    for (int k = 0; k < K; ++k)
-      for (int c = 0; c < C; ++c)
-        for (int r = 0; r < R; ++r)
-          for (int s = 0; s < S; ++s) {
-            float& out = DW[tap.offset(pb.wst, k, c, r, s)];
-            out = blend(a, acc[((size_t(k) * C + c) * R + r) * S + s], b, out);
-          }
+    const int C = pb.w.c, R = pb.w.r, S = pb.w.s;
+    std::vector<double> acc(size_t(pb.w.k) * C * R * S, 0.0);  // logical KCRS order (unflipped taps)
+    for_each_tap(pb, [&](int n, int k, int c, int p, int q, int r, int s, int h, int ww) {
+      acc[((size_t(k) * C + c) * R + r) * S + s] +=
+          double(in_value(DY.at(n, k, p, q), tf32)) * double(in_value(X.at(n, c, h, ww), tf32));
+    });
+    for_each_4d(pb.w.k, C, R, S, [&](int k, int c, int r, int s, size_t i) {
+      float& out = DW[tap.offset(pb.wst, k, c, r, s)];
+      out = blend(cc.a, acc[i], cc.b, out);
+    });
   });
 }
 
