@@ -111,6 +111,15 @@ inline view view_of(const cudnnTensorStruct& t, void* p) {
   return {static_cast<float*>(p), {t.strides[0], t.strides[1], t.strides[2], t.strides[3]}};
 }
 
+// Visits all (n, c, h, w) of a 4-d extent in logical order.
+template <typename F>
+void for_each(const int dims[4], F&& f) {
+  for (int n = 0; n < dims[0]; ++n)
+    for (int c = 0; c < dims[1]; ++c)
+      for (int h = 0; h < dims[2]; ++h)
+        for (int w = 0; w < dims[3]; ++w) f(n, c, h, w);
+}
+
 // out = alpha * value (+ beta * out only when beta != 0: with beta == 0 the
 // output is write-only, as cuDNN documents, so NaN already there is dropped).
 inline float blend(double alpha, double value, double beta, float prior) {

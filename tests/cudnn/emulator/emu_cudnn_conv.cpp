@@ -255,16 +255,6 @@ void for_each_tap(const conv_problem& pb, F&& f) {
             }
 }
 
-// Calls f(i, j, l, m, linear index) over a d0 x d1 x d2 x d3 box in row-major order.
-template <typename F>
-void for_each_4d(int d0, int d1, int d2, int d3, F&& f) {
-  size_t at = 0;
-  for (int i = 0; i < d0; ++i)
-    for (int j = 0; j < d1; ++j)
-      for (int l = 0; l < d2; ++l)
-        for (int m = 0; m < d3; ++m) f(i, j, l, m, at++);
-}
-
 }  // namespace
 
 extern "C" {
@@ -370,9 +360,10 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const 
       acc[((size_t(n) * K + k) * P + p) * Q + q] +=
           double(in_value(X.at(n, c, h, ww), tf32)) * double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
     });
-    for_each_4d(pb.y.dims[0], K, P, Q, [&](int n, int k, int p, int q, size_t i) {
+    size_t i = 0;
+    for_each(pb.y.dims, [&](int n, int k, int p, int q) {
       float& out = Y.at(n, k, p, q);
-      out = blend(cc.a, acc[i], cc.b, out);
+      out = blend(cc.a, acc[i++], cc.b, out);
     });
   });
 }
@@ -406,9 +397,10 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, c
       acc[((size_t(n) * C + c) * H + h) * Wd + ww] +=
           double(in_value(DY.at(n, k, p, q), tf32)) * double(in_value(W[tap.offset(pb.wst, k, c, r, s)], tf32));
     });
-    for_each_4d(pb.x.dims[0], C, H, Wd, [&](int n, int c, int h, int ww, size_t i) {
+    size_t i = 0;
+    for_each(pb.x.dims, [&](int n, int c, int h, int ww) {
       float& out = DX.at(n, c, h, ww);
-      out = blend(cc.a, acc[i], cc.b, out);
+      out = blend(cc.a, acc[i++], cc.b, out);
     });
   });
 }
@@ -442,9 +434,11 @@ BP_EMU_EXPORT cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle,
       acc[((size_t(k) * C + c) * R + r) * S + s] +=
           double(in_value(DY.at(n, k, p, q), tf32)) * double(in_value(X.at(n, c, h, ww), tf32));
     });
-    for_each_4d(pb.w.k, C, R, S, [&](int k, int c, int r, int s, size_t i) {
+    const int dw_dims[4] = {pb.w.k, C, R, S};
+    size_t i = 0;
+    for_each(dw_dims, [&](int k, int c, int r, int s) {
       float& out = DW[tap.offset(pb.wst, k, c, r, s)];
-      out = blend(cc.a, acc[i], cc.b, out);
+      out = blend(cc.a, acc[i++], cc.b, out);
     });
   });
 }

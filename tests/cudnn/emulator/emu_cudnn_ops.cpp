@@ -83,15 +83,6 @@ cudnnStatus_t check_same(const char* call, const cudnnTensorStruct* a, const cud
   return CUDNN_STATUS_SUCCESS;
 }
 
-// Visits all (n, c, h, w) of a 4-d extent in logical order.
-template <typename F>
-void for_each(const int dims[4], F&& f) {
-  for (int n = 0; n < dims[0]; ++n)
-    for (int c = 0; c < dims[1]; ++c)
-      for (int h = 0; h < dims[2]; ++h)
-        for (int w = 0; w < dims[3]; ++w) f(n, c, h, w);
-}
-
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 double activate(const cudnnActivationStruct& ad, double x) {
