@@ -10,18 +10,9 @@
 
 #include "doctest/doctest.h"
 #include "fake_host.hpp"
+#include "gpu_env.hpp"
 
 namespace {
-
-const char* stack_folder() {
-  const char* s = std::getenv("BP_CUDNN_TEST_STACK");
-  return s && *s ? s : nullptr;
-}
-
-bool gpu_required() {
-  const char* r = std::getenv("BP_CUDNN_TEST_REQUIRE_GPU");
-  return stack_folder() || (r && std::string(r) == "1");
-}
 
 // The plugin initialised through a fake host, or nullptr after a visible skip.
 struct raw_plugin {
@@ -36,7 +27,7 @@ struct raw_plugin {
 
 std::unique_ptr<raw_plugin> open_or_skip() {
   auto p = std::make_unique<raw_plugin>();
-  if (const char* stack = stack_folder()) {
+  if (const char* stack = cudnn_test::test_stack()) {
     p->host.options["CUDA_PATH"] = stack;
     p->host.options["CUDNN_PATH"] = stack;
     p->host.options["DEP_SEARCH"] = "override_only";
@@ -45,7 +36,7 @@ std::unique_ptr<raw_plugin> open_or_skip() {
   p->t = &p->file->api();
   p->t->probe(p->host.api());
   if (p->host.probe.state != BP_STATE_READY) {
-    if (gpu_required()) FAIL("the cudnn plugin must serve here: " << p->host.probe.message);
+    if (cudnn_test::gpu_required()) FAIL("the cudnn plugin must serve here: " << p->host.probe.message);
     MESSAGE("SKIPPED: the cudnn plugin cannot serve here: " << p->host.probe.message);
     return nullptr;
   }

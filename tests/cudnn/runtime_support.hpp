@@ -9,6 +9,7 @@
 
 #include "backplane/backplane.hpp"
 #include "doctest/doctest.h"
+#include "gpu_env.hpp"
 
 namespace cudnn_test {
 
@@ -46,22 +47,8 @@ inline bp_runtime_options hermetic_options(const char* backends, event_log* log 
   return o;
 }
 
-// BP_CUDNN_TEST_STACK=<folder>: run the GPU tests on the CUDA stack in that
-// folder (the emulated one, tests/cudnn/emulator, or a real driver/toolkit
-// copy): the plugin looks only there (BACKPLANE_CUDA_PATH, BACKPLANE_CUDNN_PATH,
-// BACKPLANE_DEP_SEARCH=override_only). BP_CUDNN_TEST_REQUIRE_GPU=1 (implied by
-// a stack) makes "cannot serve" a failure instead of a skip: on a GPU machine
-// or on the emulator a skip would hide a broken plugin.
-inline const char* test_stack() {
-  const char* s = std::getenv("BP_CUDNN_TEST_STACK");
-  return s && *s ? s : nullptr;
-}
-
-inline bool gpu_required() {
-  const char* r = std::getenv("BP_CUDNN_TEST_REQUIRE_GPU");
-  return test_stack() || (r && std::string(r) == "1");
-}
-
+// The plugin looks only in the test stack's folder, when there is one (gpu_env.hpp):
+// BACKPLANE_CUDA_PATH, BACKPLANE_CUDNN_PATH, BACKPLANE_DEP_SEARCH=override_only.
 inline bp_runtime_options cudnn_options(const char* backends) {
   bp_runtime_options o = hermetic_options(backends);
   if (const char* stack = test_stack()) {

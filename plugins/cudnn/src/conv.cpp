@@ -91,6 +91,7 @@ void run_ranked(const op_call& call, const std::string& key, const char* what,
   device_context& dev = call.dev;
   const std::vector<int> algos = candidates(dev, key, ask);
   std::string skipped;
+  bool out_of_memory = false;  // some algorithm was skipped for its workspace
   auto skip = [&](int algo, const std::string& why) {
     skipped += (skipped.empty() ? "" : "; ") + ("algo " + std::to_string(algo) + ": " + why);
   };
@@ -106,6 +107,7 @@ void run_ranked(const op_call& call, const std::string& key, const char* what,
       workspace = std::make_unique<scratch_buffer>(dev, call.stream, bytes);
     } catch (const bp::sdk::failure& f) {
       if (f.status() != BP_ERR_OUT_OF_MEMORY) throw;
+      out_of_memory = true;
       skip(algo, "workspace of " + format_bytes(bytes) + " does not fit");
       continue;
     }
@@ -117,7 +119,7 @@ void run_ranked(const op_call& call, const std::string& key, const char* what,
     if (status_from(st) != BP_ERR_UNSUPPORTED) check(st, what);
     skip(algo, describe(st));
   }
-  bp::sdk::fail(algos.empty() ? BP_ERR_UNSUPPORTED : BP_ERR_OUT_OF_MEMORY,
+  bp::sdk::fail(out_of_memory ? BP_ERR_OUT_OF_MEMORY : BP_ERR_UNSUPPORTED,
                 std::string("cudnn plugin: no cuDNN algorithm could run ") + what +
                     (algos.empty() ? ": the heuristics returned none" : " (" + skipped + ")"));
 }
