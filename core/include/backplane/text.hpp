@@ -43,6 +43,14 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return length;
 }
 
+// Appends the four characters `\xNN` for byte b.
+inline void append_escaped(std::string& out, unsigned char b) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += "\\x";
+  out += hex[b >> 4];
+  out += hex[b & 0xF];
+}
+
 }  // namespace text_detail
 
 // True when every byte of s belongs to a well-formed UTF-8 sequence.
@@ -59,7 +67,6 @@ inline bool is_valid_utf8(std::string_view s) {
 // (lower-case hex), e.g. "x\xff" (bytes 'x', 0xFF) becomes the text `x\xff`.
 inline std::string printable_utf8(std::string_view s) {
   if (is_valid_utf8(s)) return std::string(s);
-  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size() + 16);
   for (std::size_t i = 0; i < s.size();) {
@@ -69,10 +76,22 @@ inline std::string printable_utf8(std::string_view s) {
       i += length;
       continue;
     }
-    const auto b = static_cast<unsigned char>(s[i++]);
-    out += "\\x";
-    out += hex[b >> 4];
-    out += hex[b & 0xF];
+    text_detail::append_escaped(out, static_cast<unsigned char>(s[i++]));
+  }
+  return out;
+}
+
+// printable_utf8(s) for a single line of text: control characters (bytes
+// below 0x20 and 0x7F, newline and tab included) are written as `\xNN` too,
+// so a name cannot start a line of its own (e.g. a fake "Verdict:" line).
+inline std::string printable_line(std::string_view s) {
+  std::string out;
+  for (char c : printable_utf8(s)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b != 0x7F)
+      out += c;
+    else
+      text_detail::append_escaped(out, b);
   }
   return out;
 }
