@@ -2,15 +2,21 @@
 #include "config.hpp"
 
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <cstddef>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
 
 #include "errors.hpp"
 #include "log.hpp"
+
+extern char** environ;
 
 namespace bp::core {
 
@@ -19,7 +25,27 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-bool process_is_privileged() { return getauxval(AT_SECURE) != 0; }
+bool process_is_privileged() {
+  if (getauxval(AT_SECURE) != 0) return true;
+  const char* rehearse = std::getenv("BACKPLANE_SECURE_MODE");
+  return rehearse && std::strcmp(rehearse, "1") == 0;
+}
+
+bool setting_names_a_location(const std::string& key) {
+  auto ends_with = [&](const char* tail) {
+    size_t n = std::strlen(tail);
+    return key.size() >= n && key.compare(key.size() - n, n, tail) == 0;
+  };
+  return ends_with("_PATH") || ends_with("_DIR") || ends_with("_FILE") || key == "DEP_SEARCH" ||
+         key == "PLUGIN_ALLOWLIST";
+}
+
+bool is_plugin_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
 
 std::vector<std::string> split_list(const std::string& text, const char* seps) {
   std::vector<std::string> items;
@@ -53,17 +79,85 @@ const fault_kind known_faults[] = {
     {"abi_major", true, "N"},         {"load_fail", false, ""},          {"oom_at_execute", false, ""},
 };
 
-bool valid_name(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
+// A comma-separated list of plugin names (BACKPLANE_BACKEND, BACKPLANE_DISABLE
+// and the host's options.backends/disable). An empty item (",,", a trailing
+// comma) or a list that names nothing is an error, never "no list".
+bool parse_name_list(const std::string& text, const std::string& what, bool allow_auto, std::vector<std::string>* out,
+                     std::string* why) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  for (int index = 1;; ++index) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+    if (item.empty()) {
+      *why = what + "='" + text + "': item " + std::to_string(index) +
+             " is empty (expected comma-separated plugin names, e.g. cudnn,openblas-cpu)";
+      return false;
+    }
+    if (!is_plugin_name(item) && !(allow_auto && item == "auto")) {
+      *why = what + "='" + text + "': '" + item + "' is not a plugin name (expected e.g. cudnn,openblas-cpu)";
+      return false;
+    }
+    names.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  *out = std::move(names);
+  return true;
 }
 
 bool parse_bool(const std::string& v, bool* out) {
   if (v == "1" || v == "true" || v == "yes" || v == "on") return *out = true, true;
   if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return *out = false, true;
   return false;
+}
+
+std::string secure_mode_reason() {
+  return getauxval(AT_SECURE) != 0
+             ? "this process runs with elevated privileges (setuid/setgid or file capabilities), so settings that "
+               "name files or folders are not taken from the environment"
+             : "BACKPLANE_SECURE_MODE=1 applies the rules of a privileged process: settings that name files or "
+               "folders are not taken from the environment";
+}
+
+// Secure mode: record every BACKPLANE_* setting that names a file or folder as ignored.
+void ignore_location_settings(config* c) {
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    const size_t eq = kv.find('=');
+    const std::string name = kv.substr(0, eq);
+    if (eq == std::string::npos || name.rfind("BACKPLANE_", 0) != 0) continue;
+    if (setting_names_a_location(name.substr(10)) && eq + 1 < kv.size())
+      c->ignored.push_back({name, kv.substr(eq + 1), secure_mode_reason()});
+  }
+}
+
+// The allowlist: "sha256hex  name-or-path" lines, '#' comments. A file that
+// cannot be read or a malformed line is a configuration error (an allowlist
+// that silently pins nothing would refuse every plugin for the wrong reason).
+bool read_allowlist(const std::string& file, std::map<std::string, std::string>* pins, std::string* why) {
+  constexpr long long kMaxAllowlistBytes = 1 << 20;
+  const std::string what = "BACKPLANE_PLUGIN_ALLOWLIST='" + file + "'";
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return *why = what + ": " + std::strerror(errno), false;
+  if (!S_ISREG(st.st_mode)) return *why = what + " is not a regular file", false;
+  if (st.st_size > kMaxAllowlistBytes)
+    return *why = what + " is " + std::to_string(st.st_size) + " bytes; an allowlist is at most 1 MiB", false;
+  std::ifstream in(file);
+  if (!in) return *why = what + " cannot be read: " + std::strerror(errno), false;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::istringstream ls(line);
+    std::string hash, entry;
+    ls >> hash >> entry;
+    if (hash.empty() || hash[0] == '#') continue;
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return *why = what + " line " + std::to_string(n) + ": expected '<64 lower-case hex digits of SHA-256>  <name>'", false;
+    (*pins)[hash] = entry;
+  }
+  return true;
 }
 
 }  // namespace
@@ -89,7 +183,7 @@ bool parse_fault_spec(const std::string& spec, std::vector<fault_clause>* out, s
     size_t eq = rest.find('=');
     f.fault = rest.substr(0, eq);
     if (eq != std::string::npos) f.arg = rest.substr(eq + 1);
-    if (f.target != "*" && !valid_name(f.target)) {
+    if (f.target != "*" && !is_plugin_name(f.target)) {
       *why = "BACKPLANE_FAULT clause " + std::to_string(index) + " '" + clause + "': bad plugin name '" + f.target + "'";
       return false;
     }
@@ -174,12 +268,16 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
     c.host_paths.push_back(paths[i]);
   }
 
-  if (const char* b = BP_OPT(backends)) {
-    c.backends = split_list(b);
+  std::string why;
+  if (const char* b = BP_OPT(backends); b && *b) {
+    if (!parse_name_list(b, "options.backends", false, &c.backends, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
     c.backends_origin = "host_api";
   }
-  if (const char* d = BP_OPT(disable))
-    for (auto& n : split_list(d)) c.disabled.push_back(n), c.disabled_origin[n] = "host_api";
+  if (const char* d = BP_OPT(disable); d && *d) {
+    std::vector<std::string> names;
+    if (!parse_name_list(d, "options.disable", false, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+    for (auto& n : names) c.disabled.push_back(n), c.disabled_origin[n] = "host_api";
+  }
 
   bp_fallback_policy policy = BP_OPT(fallback);
   if (policy != BP_FALLBACK_DEFAULT && policy != BP_FALLBACK_ALLOW && policy != BP_FALLBACK_WARN && policy != BP_FALLBACK_ERROR)
@@ -189,24 +287,33 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
   std::string fault_spec = BP_OPT(fault) ? BP_OPT(fault) : "";
 #undef BP_OPT
 
+  // Validated whatever else is set, so a typo is never silently ignored.
+  const std::string secure_text = env("BACKPLANE_SECURE_MODE");
+  if (!secure_text.empty() && secure_text != "0" && secure_text != "1")
+    return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_SECURE_MODE='" + secure_text + "' is not 0 or 1");
+  c.secure_mode = process_is_privileged();
+
   if (c.use_environment) {
+    if (c.secure_mode) ignore_location_settings(&c);
     std::string v = env("BACKPLANE_PLUGIN_PATH");
-    if (!v.empty()) c.env_paths = split_list(v, ":");
-    if (c.backends.empty()) {
-      v = env("BACKPLANE_BACKEND");
-      if (!v.empty()) {
-        c.backends = split_list(v);
-        c.backends_origin = "BACKPLANE_BACKEND";
-        for (auto& n : c.backends)
-          if (!valid_name(n) && n != "auto")
-            return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_BACKEND='" + v + "': '" + n + "' is not a plugin name (expected e.g. cudnn,openblas-cpu)");
-        if (c.backends.size() == 1 && c.backends[0] == "auto") c.backends.clear();
+    if (!v.empty() && !c.secure_mode) c.env_paths = split_list(v, ":");
+    v = env("BACKPLANE_BACKEND");
+    if (!v.empty()) {
+      // Validated even when the host's list wins.
+      std::vector<std::string> names;
+      if (!parse_name_list(v, "BACKPLANE_BACKEND", true, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+      if (names.size() > 1 && std::find(names.begin(), names.end(), "auto") != names.end())
+        return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_BACKEND='" + v + "': 'auto' stands alone (it means: by priority)");
+      if (c.backends_origin != "host_api") {
+        c.backends = names[0] == "auto" ? std::vector<std::string>{} : names;
+        c.backends_origin = names[0] == "auto" ? "" : "BACKPLANE_BACKEND";
       }
     }
-    for (auto& n : split_list(env("BACKPLANE_DISABLE"))) {
-      if (!valid_name(n)) return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_DISABLE: '" + n + "' is not a plugin name");
-      c.disabled.push_back(n);
-      c.disabled_origin[n] = "BACKPLANE_DISABLE";
+    v = env("BACKPLANE_DISABLE");
+    if (!v.empty()) {
+      std::vector<std::string> names;
+      if (!parse_name_list(v, "BACKPLANE_DISABLE", false, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+      for (auto& n : names) c.disabled.push_back(n), c.disabled_origin[n] = "BACKPLANE_DISABLE";
     }
     v = env("BACKPLANE_FALLBACK");
     if (!v.empty()) {
@@ -221,27 +328,32 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
     v = env("BACKPLANE_ALLOW_UNSAFE_PLUGINS");
     if (!parse_bool(v, &c.allow_unsafe))
       return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_ALLOW_UNSAFE_PLUGINS='" + v + "' is not 0 or 1");
-    c.allowlist_file = env("BACKPLANE_PLUGIN_ALLOWLIST");
+    if (c.allow_unsafe && c.secure_mode) {
+      c.allow_unsafe = false;
+      c.ignored.push_back({"BACKPLANE_ALLOW_UNSAFE_PLUGINS", v, secure_mode_reason()});
+    }
+    // Checked even in secure mode (where it is ignored), so a typo is caught before it matters.
+    v = env("BACKPLANE_DEP_SEARCH");
+    if (!v.empty() && v != "override_only")
+      return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_DEP_SEARCH='" + v +
+                                               "' is not a search mode (known: override_only; unset for the default search)");
+    if (!c.secure_mode) {
+      c.allowlist_file = env("BACKPLANE_PLUGIN_ALLOWLIST");
+      if (!c.allowlist_file.empty() && !read_allowlist(c.allowlist_file, &c.allowlist, &why))
+        return fail(BP_ERR_INVALID_ARGUMENT, why);
+    }
     std::string env_fault = env("BACKPLANE_FAULT");
     if (!env_fault.empty()) fault_spec = fault_spec.empty() ? env_fault : fault_spec + ";" + env_fault;
-    std::string why;
     if (!configure_logging(env("BACKPLANE_LOG"), &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
   }
-  for (auto& n : c.backends)
-    if (!valid_name(n)) return fail(BP_ERR_INVALID_ARGUMENT, "backend list: '" + n + "' is not a plugin name");
 
   if (!fault_spec.empty()) {
-    if (process_is_privileged())
-      return fail(BP_ERR_POLICY, "BACKPLANE_FAULT is refused: this process runs with elevated privileges (setuid/setgid or capabilities)");
-    std::string why;
+    if (c.secure_mode)
+      return fail(BP_ERR_POLICY, "BACKPLANE_FAULT is refused: " + secure_mode_reason());
     if (!parse_fault_spec(fault_spec, &c.faults, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
   }
-  if (process_is_privileged() && c.use_environment && (!c.env_paths.empty() || c.allow_unsafe)) {
-    // Like the Vulkan loader: path overrides from the environment are ignored when elevated.
-    log_message(BP_LOG_WARN, "loader", "ignoring BACKPLANE_PLUGIN_PATH / BACKPLANE_ALLOW_UNSAFE_PLUGINS: process runs with elevated privileges");
-    c.env_paths.clear();
-    c.allow_unsafe = false;
-  }
+  for (const ignored_setting& i : c.ignored)
+    log_message(BP_LOG_WARN, "loader", "ignoring " + i.name + "='" + i.value + "': " + i.reason);
   return BP_OK;
 }
 

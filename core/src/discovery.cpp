@@ -2,15 +2,21 @@
 #include "discovery.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "backplane/text.hpp"
+#include "file_safety.hpp"
 #include "log.hpp"
 
 namespace fs = std::filesystem;
@@ -26,6 +32,11 @@ std::string plugin_name_from_file(const std::string& path) {
   return file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
 }
 
+std::string plugin_record_name(const std::string& path) {
+  std::string name = plugin_name_from_file(path);
+  return printable_line(name.empty() ? fs::path(path).filename().string() : name);
+}
+
 std::string core_library_dir() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&core_library_dir), &info) == 0 || !info.dli_fname) return "";
@@ -36,39 +47,15 @@ std::string core_library_dir() {
 
 namespace {
 
-// Others may write it (or, for a folder, replace what is in it)?
-bool writable_by_others(const std::string& path, std::string* which) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IWOTH)) return *which = path, true;
-  std::string dir = fs::path(path).parent_path().string();
-  if (!dir.empty() && ::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-    return *which = dir, true;
-  return false;
-}
-
-// "sha256hex  name-or-path" lines; '#' comments.
-std::map<std::string, std::string> read_allowlist(const std::string& file, std::string* why) {
-  std::map<std::string, std::string> pins;  // hash -> entry
-  std::ifstream in(file);
-  if (!in) {
-    *why = "BACKPLANE_PLUGIN_ALLOWLIST file '" + file + "' cannot be read; every plugin is refused";
-    return pins;
+// Can this process open the file at all? "" when yes, else why not (with errno).
+std::string open_failure(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return "cannot open " + path + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")";
   }
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    std::string hash, entry;
-    ls >> hash >> entry;
-    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      *why = "BACKPLANE_PLUGIN_ALLOWLIST line " + std::to_string(n) + ": expected a 64-digit lower-case SHA-256";
-      continue;
-    }
-    pins[hash] = entry;
-  }
-  return pins;
+  ::close(fd);
+  return "";
 }
 
 }  // namespace
@@ -88,26 +75,19 @@ discovery_result discover(const config& cfg) {
 
   std::set<std::string> seen_dirs, seen_files;
   std::map<std::string, std::string> seen_names;  // plugin name -> first path
-  std::string allow_why;
-  std::map<std::string, std::string> pins;
-  bool use_allowlist = !cfg.allowlist_file.empty();
-  if (use_allowlist) {
-    pins = read_allowlist(cfg.allowlist_file, &allow_why);
-    if (!allow_why.empty()) log_message(BP_LOG_WARN, "loader", allow_why);
-  }
+  const bool use_allowlist = !cfg.allowlist_file.empty();
 
   auto refuse = [&](const std::string& path, const std::string& decision, bp_plugin_state state, bp_cause cause,
-                    const std::string& reason) {
+                    const std::string& reason, const std::string& remedy = "") {
     r.candidates.push_back({path, decision, reason});
     plugin_record rec;
     rec.path = path;
-    rec.name = plugin_name_from_file(path);
-    if (rec.name.empty()) rec.name = fs::path(path).filename().string();
+    rec.name = plugin_record_name(path);
     rec.state = state;
     rec.cause = cause;
     rec.stage = BP_STAGE_DISCOVER;
     rec.message = reason;
-    rec.remedy = bp_cause_remedy(cause);
+    rec.remedy = remedy.empty() ? bp_cause_remedy(cause) : remedy;
     r.refused.push_back(std::move(rec));
     log_message(BP_LOG_INFO, "loader", path + ": " + decision + ": " + reason);
   };
@@ -121,35 +101,47 @@ discovery_result discover(const config& cfg) {
       return;
     }
     std::string name = plugin_name_from_file(file);
-    if (!name.empty() && cfg.is_disabled(name)) {
+    if (!is_plugin_name(name)) {
+      refuse(file, "refused", BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN,
+             "the file name does not name a plugin: a plugin file is libbackplane-<name>.so, <name> made of letters, "
+             "digits, '-', '_' and '.' (at most 64)",
+             "rename the file to libbackplane-<its plugin name>.so, or remove it from the plugin folders");
+      return;
+    }
+    if (cfg.is_disabled(name)) {
       auto it = cfg.disabled_origin.find(name);
       refuse(file, "disabled", BP_STATE_DISABLED, BP_CAUSE_DISABLED,
              "plugin '" + name + "' is disabled by " + (it != cfg.disabled_origin.end() ? it->second : "the host"));
       return;
     }
-    if (!name.empty()) {
-      auto it = seen_names.find(name);
-      if (it != seen_names.end()) {
-        refuse(file, "duplicate", BP_STATE_REFUSED, BP_CAUSE_DUPLICATE,
-               "a plugin named '" + name + "' was already found at " + it->second + " (first one found wins)");
-        return;
-      }
+    if (auto it = seen_names.find(name); it != seen_names.end()) {
+      refuse(file, "duplicate", BP_STATE_REFUSED, BP_CAUSE_DUPLICATE,
+             "a plugin named '" + name + "' was already found at " + it->second + " (first one found wins)");
+      return;
     }
-    std::string which;
-    if (!cfg.allow_unsafe && writable_by_others(real, &which)) {
+    if (std::string why = cfg.allow_unsafe ? "" : unsafe_file_reason(file); !why.empty()) {
       refuse(file, "refused", BP_STATE_REFUSED, BP_CAUSE_UNSAFE_FILE,
-             which + " is writable by other users; refusing to load code from it (BACKPLANE_ALLOW_UNSAFE_PLUGINS=1 overrides)");
+             why + ": someone other than its owner or root could change the code; refusing to load it "
+                   "(BACKPLANE_ALLOW_UNSAFE_PLUGINS=1 overrides, not in privileged processes)");
+      return;
+    }
+    if (std::string why = open_failure(real); !why.empty()) {
+      refuse(file, "unreadable", BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_FOUND, why,
+             "make the file readable by the user running Backplane (uid " + std::to_string(::geteuid()) +
+                 "), or remove it from the plugin folders");
       return;
     }
     if (use_allowlist) {
-      std::string hash = sha256_file(real);
-      if (hash.empty() || !pins.count(hash)) {
+      std::string why;
+      std::string hash = sha256_file(real, &why);
+      if (hash.empty() || !cfg.allowlist.count(hash)) {
         refuse(file, "refused", BP_STATE_REFUSED, BP_CAUSE_NOT_ALLOWLISTED,
-               "SHA-256 " + (hash.empty() ? std::string("(unreadable)") : hash) + " is not pinned in " + cfg.allowlist_file);
+               hash.empty() ? "cannot check it against " + cfg.allowlist_file + ": " + why
+                            : "SHA-256 " + hash + " is not pinned in " + cfg.allowlist_file);
         return;
       }
     }
-    if (!name.empty()) seen_names[name] = file;
+    seen_names[name] = file;
     r.candidates.push_back({file, "loaded", "accepted"});
     r.to_load.push_back(file);
   };
@@ -159,38 +151,55 @@ discovery_result discover(const config& cfg) {
     sp.path = path;
     sp.origin = origin;
     if (fs::path(path).is_relative()) {
+      sp.state = "refused";
       sp.note = "refused: relative paths are not searched (they would depend on the current directory)";
       r.search_paths.push_back(sp);
       log_message(BP_LOG_WARN, "loader", "plugin path '" + path + "' (" + origin + ") is relative; ignored. Use an absolute path.");
       continue;
     }
+    const path_kind kind = describe_path(path);
+    struct stat link {};
+    sp.exists = kind.kind != path_kind::missing || ::lstat(path.c_str(), &link) == 0;
+    sp.state = kind.kind == path_kind::folder ? "listed" : kind.kind == path_kind::regular_file ? "file"
+               : kind.kind == path_kind::missing && !sp.exists                             ? "missing"
+                                                                                               : "not_usable";
+    if (kind.kind != path_kind::folder && kind.kind != path_kind::regular_file && sp.exists)
+      sp.note = kind.text + ": neither a folder nor a plugin file, not searched";
     std::error_code ec;
-    bool is_dir = fs::is_directory(path, ec);
-    bool is_file = !is_dir && fs::is_regular_file(path, ec);
-    sp.exists = is_dir || is_file;
     std::string real = fs::weakly_canonical(path, ec).string();
-    if (sp.exists && !seen_dirs.insert(real).second) {
+    if ((kind.kind == path_kind::folder || kind.kind == path_kind::regular_file) && !seen_dirs.insert(real).second) {
+      sp.state = "duplicate";
       sp.note = "same folder as an earlier search path";
       r.search_paths.push_back(sp);
       continue;
     }
-    r.search_paths.push_back(sp);
-    if (is_file) {
+    if (kind.kind == path_kind::regular_file) {
+      r.search_paths.push_back(sp);
       consider_file(path);
       continue;
     }
-    if (!is_dir) continue;
+    if (kind.kind != path_kind::folder) {
+      r.search_paths.push_back(sp);
+      continue;
+    }
     std::vector<std::string> files;
-    for (auto& entry : fs::directory_iterator(path, fs::directory_options::skip_permission_denied, ec)) {
-      std::string f = entry.path().string();
+    fs::directory_iterator it(path, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      std::string f = it->path().string();
       if (plugin_name_from_file(f).empty()) continue;  // only libbackplane-*.so
-      std::error_code fec;
-      if (!entry.is_regular_file(fec)) {
-        r.candidates.push_back({f, "skipped", "not a regular file"});
+      const path_kind entry = describe_path(f);
+      if (entry.kind != path_kind::regular_file) {
+        r.candidates.push_back({f, "skipped", entry.text + ": not a plugin file"});
         continue;
       }
       files.push_back(f);
     }
+    if (ec) {  // an unreadable folder is not an empty one
+      sp.state = "unreadable";
+      sp.note = "cannot be listed (" + ec.message() + "): plugins in it, if any, were not seen";
+      log_message(BP_LOG_WARN, "loader", "plugin folder " + path + " (" + origin + ") " + sp.note);
+    }
+    r.search_paths.push_back(sp);
     std::sort(files.begin(), files.end());
     for (auto& f : files) consider_file(f);
   }

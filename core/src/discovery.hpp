@@ -25,10 +25,19 @@ discovery_result discover(const config& cfg);
 // "libbackplane-openblas-cpu.so" -> "openblas-cpu"; "" if the name does not follow the pattern.
 std::string plugin_name_from_file(const std::string& path);
 
+// The name a record shows for a file before (or without) loading it: the
+// plugin name from the file name, else the file name, as one printable line.
+std::string plugin_record_name(const std::string& path);
+
 // Folder of the core library itself (for the install-relative plugins folder).
 std::string core_library_dir();
 
-// Hex SHA-256 of a file's contents; "" when unreadable.
-std::string sha256_file(const std::string& path);
+// Largest file the allowlist check hashes: a bigger one is refused unread, so
+// a huge (or sparse) file cannot stall discovery.
+constexpr unsigned long long kMaxHashedFileBytes = 256ull << 20;
+
+// Hex SHA-256 of a regular file of at most kMaxHashedFileBytes; "" and `why`
+// when it cannot be read, is not a regular file or is too large.
+std::string sha256_file(const std::string& path, std::string* why);
 
 }  // namespace bp::core

@@ -1,6 +1,7 @@
 // errors.cpp — last-error storage and the stable string names of the ABI's codes.
 #include "errors.hpp"
 
+#include "backplane/text.hpp"
 #include "records.hpp"
 
 namespace bp::core {
@@ -18,7 +19,7 @@ last_error& thread_last_error() {
 bp_status fail(bp_status status, std::string message) {
   last_error& e = thread_last_error();
   e.status = status;
-  e.message = std::move(message);
+  e.message = printable_utf8(message);  // hosts print it: names and values in it may hold any bytes
   return status;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "backplane/text.hpp"
 #include "config.hpp"
 
 namespace bp::core {
@@ -58,7 +59,7 @@ bool log_enabled(bp_log_level level, const char* category) {
 void log_message(bp_log_level level, const char* category, const std::string& message) {
   if (!log_enabled(level, category)) return;
   std::lock_guard<std::mutex> lock(g_write_mutex);
-  std::fprintf(stderr, "backplane: %s: [%s] %s\n", level_name(level), category, message.c_str());
+  std::fprintf(stderr, "backplane: %s: [%s] %s\n", level_name(level), category, printable_utf8(message).c_str());
 }
 
 }  // namespace bp::core

@@ -8,12 +8,17 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 
+#include "backplane/text.hpp"
+#include "discovery.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+
+namespace fs = std::filesystem;
 
 namespace bp::core {
 
@@ -39,6 +44,8 @@ bp_cause classify_load_failure(const std::string& path, const std::string& dlerr
   if (dlerror_text.find("undefined symbol") != std::string::npos) return BP_CAUSE_SYMBOL_MISSING;
   return BP_CAUSE_NOT_A_PLUGIN;
 }
+
+}  // namespace
 
 // dlopen maps segments straight from the file: a truncated or corrupt ELF can
 // fault (SIGBUS) inside the dynamic linker instead of failing. So the headers
@@ -72,6 +79,22 @@ std::string elf_precheck(const std::string& path) {
              std::to_string(ph.p_offset + ph.p_filesz) + " but the file has " + std::to_string(size) + " bytes";
   }
   return "";
+}
+
+namespace {
+
+// Why the name a plugin table declares cannot be its name, or "". A plugin is
+// known by its file name (libbackplane-<name>.so): declaring another name
+// would let it pose as another plugin (e.g. cudnn) or, with control
+// characters, print lines of its own into a report.
+std::string declared_name_problem(const char* declared, const std::string& path) {
+  if (!declared || !declared[0]) return "plugin table has no name";
+  const std::string name(declared, strnlen(declared, 256));
+  const std::string from_file = plugin_name_from_file(path);
+  if (name == from_file && is_plugin_name(name)) return "";
+  return "plugin table declares the name '" + printable_line(name) + "' but its file is " +
+         printable_line(fs::path(path).filename().string()) +
+         ": a plugin's name must be its file's, libbackplane-<name>.so (letters, digits, '-', '_', '.')";
 }
 
 // Blocks of destroyed instances whose library may still be mapped, by library path.
@@ -242,11 +265,8 @@ bool loaded_plugin::load(const std::string& path) {
   std::memcpy(&api_, table, std::min<size_t>(table->struct_size, sizeof api_));
   record_->negotiated_minor = std::min<uint32_t>(table->abi_minor, BP_ABI_VERSION_MINOR);
   host_->table.negotiated_minor = record_->negotiated_minor;
-  if (api_.name && api_.name[0]) {
-    record_->name = api_.name;
-    std::lock_guard<std::mutex> lock(host_->mutex);
-    host_->name = record_->name;
-  }
+  if (std::string why = declared_name_problem(api_.name, path); !why.empty())
+    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, why);
   record_->version = safe(api_.version);
   record_->description = safe(api_.description);
   record_->priority = api_.priority;
@@ -270,8 +290,6 @@ bool loaded_plugin::load(const std::string& path) {
   if (!missing.empty())
     return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH,
                       "plugin table lacks required members: " + missing);
-  if (!api_.name || !api_.name[0])
-    return fail_stage(BP_STAGE_ABI, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "plugin table has no name");
   return true;
 }
 
@@ -450,6 +468,9 @@ const char* loaded_plugin::host_get_option(void* ctx, const char* name) {
   std::string key = name, value;
   if (key == "fault") {
     value = self->cfg_.fault_text_for(self->record_->name);
+  } else if (self->cfg_.secure_mode && setting_names_a_location(key)) {
+    // A privileged process loads no code from where its caller points
+    // (load_config lists the setting as ignored); the plugin sees it unset.
   } else if (self->cfg_.use_environment) {
     const char* v = std::getenv(("BACKPLANE_" + key).c_str());
     if (v) value = v;

@@ -28,7 +28,11 @@ struct dependency_record {
 struct search_path_record {
   std::string path;
   std::string origin;  // "host_api", "env", "install", "build"
-  bool exists = false;
+  bool exists = false;  // something is at the path (a folder, a file, a FIFO, a symlink...)
+  // What discovery did with it: "listed" (a folder it read), "file", "missing",
+  // "unreadable" (a folder it could not list), "not_usable" (neither folder nor
+  // file: a FIFO, a symlink loop...), "refused" (relative), "duplicate".
+  std::string state = "missing";
   std::string note;    // why it was refused/skipped, if it was
 };
 

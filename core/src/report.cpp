@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "backplane/text.hpp"
 #include "backplane/version.h"
 #include "runtime.hpp"
 
@@ -33,12 +34,34 @@ json device_json(const bp_device_props& d) {
               {"threads", d.threads}};
 }
 
+// The tree with every string (values and keys) made valid UTF-8 by the one
+// rule in backplane/text.hpp: reports carry environment values, file names and
+// what plugins declare, any of which may hold arbitrary bytes, and the JSON
+// writer throws on invalid UTF-8.
+json printable_tree(const json& j) {
+  if (j.is_string()) return printable_utf8(j.get_ref<const std::string&>());
+  if (j.is_array()) {
+    json out = json::array();
+    for (const json& item : j) out.push_back(printable_tree(item));
+    return out;
+  }
+  if (j.is_object()) {
+    json out = json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) out[printable_utf8(it.key())] = printable_tree(it.value());
+    return out;
+  }
+  return j;
+}
+
+// Every report leaves the core through here.
+std::string dump_report(const json& j) { return printable_tree(j).dump(2); }
+
 }  // namespace
 
 json discovery_json(const discovery_result& d) {
   json paths = json::array(), cands = json::array();
   for (auto& p : d.search_paths)
-    paths.push_back({{"path", p.path}, {"origin", p.origin}, {"exists", p.exists}, {"note", p.note}});
+    paths.push_back({{"path", p.path}, {"origin", p.origin}, {"exists", p.exists}, {"state", p.state}, {"note", p.note}});
   for (auto& c : d.candidates) cands.push_back({{"path", c.path}, {"decision", c.decision}, {"reason", c.reason}});
   return json{{"search_paths", paths}, {"candidates", cands}};
 }
@@ -92,6 +115,8 @@ std::string report_json(bp_runtime_s& rt) {
   j["abi"] = {{"major", BP_ABI_VERSION_MAJOR}, {"minor", BP_ABI_VERSION_MINOR}};
   json faults = json::array();
   for (auto& f : c.faults) faults.push_back(f.text);
+  json ignored = json::array();
+  for (auto& i : c.ignored) ignored.push_back({{"name", i.name}, {"value", i.value}, {"reason", i.reason}});
   j["policy"] = {{"backends", c.backends},
                  {"backends_origin", c.backends_origin},
                  {"fallback", policy_name(c.fallback)},
@@ -101,7 +126,9 @@ std::string report_json(bp_runtime_s& rt) {
                  {"use_environment", c.use_environment},
                  {"allow_unsafe_plugins", c.allow_unsafe},
                  {"allowlist", c.allowlist_file},
-                 {"faults", faults}};
+                 {"faults", faults},
+                 {"secure_mode", c.secure_mode},
+                 {"ignored_settings", ignored}};
   json envj = json::object();
   for (char** e = environ; e && *e; ++e) {
     std::string kv = *e;
@@ -146,7 +173,7 @@ std::string report_json(bp_runtime_s& rt) {
                  : !rt.active       ? "nothing_usable"
                  : rt.active->name() == rt.preferred ? "ready"
                                                      : "fell_back";
-  return j.dump(2);
+  return dump_report(j);
 }
 
 std::string discovery_report_json(const discovery_result& d) {
@@ -156,7 +183,7 @@ std::string discovery_report_json(const discovery_result& d) {
   json refused = json::array();
   for (auto& r : d.refused) refused.push_back(plugin_json(r));
   j["refused"] = refused;
-  return j.dump(2);
+  return dump_report(j);
 }
 
 }  // namespace bp::core

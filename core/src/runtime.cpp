@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "backplane/text.hpp"
 #include "backplane/version.h"
 #include "errors.hpp"
 #include "log.hpp"
@@ -131,7 +132,7 @@ void bp_runtime_s::raise_event(event_record e) {
                                  : "retried on '" + e.selected + "'.");
     if (!e.remedy.empty()) line += " Fix: " + e.remedy + ".";
     line += " Set BACKPLANE_FALLBACK=error to make this fatal; run `backplane doctor` for the full report.";
-    std::fprintf(stderr, "backplane: warning: %s\n", line.c_str());
+    std::fprintf(stderr, "backplane: warning: %s\n", bp::printable_utf8(line).c_str());
   }
   events.push_back(e);
   if (cfg.on_event) {
@@ -159,6 +160,17 @@ loaded_plugin* bp_runtime_s::fallback_plugin() {
 
 namespace {
 
+// Keeps the failed creation's report for bp_last_failure_report_json. Never
+// throws: the failure's own message (the real reason) is what the caller gets.
+void keep_failure_report(bp_runtime_s& rt) noexcept {
+  try {
+    last_failure_report() = report_json(rt);
+  } catch (const std::exception& e) {
+    last_failure_report().clear();
+    log_message(BP_LOG_ERROR, "loader", std::string("the failure report could not be built: ") + e.what());
+  }
+}
+
 bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
   auto rt = std::make_unique<bp_runtime_s>();
   if (bp_status s = load_config(options, &rt->cfg); s != BP_OK) return s;
@@ -170,8 +182,7 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
   std::set<std::string> names;
   for (const std::string& file : rt->discovery.to_load) {
     auto rec = std::make_unique<plugin_record>();
-    rec->name = plugin_name_from_file(file);
-    if (rec->name.empty()) rec->name = file.substr(file.find_last_of('/') + 1);
+    rec->name = plugin_record_name(file);
     auto plugin = std::make_unique<loaded_plugin>(cfg, rec.get());
     bool ok = plugin->load(file);
     if (ok && cfg.is_disabled(rec->name)) {
@@ -230,8 +241,14 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
     order.erase(std::remove_if(order.begin(), order.end(), [](plugin_record* r) { return r->state == BP_STATE_DISABLED; }),
                 order.end());
     // GPU first, then any other accelerator, then CPU; within a kind by priority. Failures keep
-    // their place so the preferred plugin is known. (rank, priority) is a strict weak ordering.
-    auto rank = [](const plugin_record* r) {
+    // their place so the preferred plugin is known. A file that never loaded (refused, not a
+    // plugin, incompatible) comes last: its device kind is unknown, so it cannot be preferred
+    // over a plugin that loaded. (rank, priority) is a strict weak ordering.
+    auto loaded = [&](const plugin_record* r) {
+      return std::any_of(rt->plugins.begin(), rt->plugins.end(), [&](auto& p) { return &p->record() == r; });
+    };
+    auto rank = [&](const plugin_record* r) {
+      if (!loaded(r)) return 3;
       return r->device_kind == BP_DEVICE_KIND_GPU ? 0 : r->device_kind == BP_DEVICE_KIND_OTHER ? 1 : 2;
     };
     std::stable_sort(order.begin(), order.end(), [&](plugin_record* a, plugin_record* b) {
@@ -262,7 +279,7 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
       msg += "'";
     }
     msg += ":" + human_summary(*rt);
-    last_failure_report() = report_json(*rt);
+    keep_failure_report(*rt);
     return fail(BP_ERR_UNAVAILABLE, msg);
   }
 
@@ -288,7 +305,7 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
       }
       rt->active->record().selected = false;
       rt->refused_by_policy = true;
-      last_failure_report() = report_json(*rt);
+      keep_failure_report(*rt);
       return fail(BP_ERR_POLICY, msg);
     }
     rt->raise_event(e);

@@ -1,6 +1,12 @@
 // sha256.cpp — FIPS 180-4 SHA-256, for the plugin allowlist pins. Small and
 // dependency-free so the core links no crypto library.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -43,9 +49,26 @@ struct sha256_state {
 };
 }  // namespace
 
-std::string sha256_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return "";
+std::string sha256_file(const std::string& path, std::string* why) {
+  // O_NONBLOCK: a FIFO put in place of the file must not block the open.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return *why = std::string("cannot open it: ") + std::strerror(errno), "";
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return *why = "not a regular file", "";
+  }
+  if (static_cast<unsigned long long>(st.st_size) > kMaxHashedFileBytes) {
+    ::close(fd);
+    return *why = "it is " + std::to_string(st.st_size) + " bytes, more than the " +
+                  std::to_string(kMaxHashedFileBytes >> 20) + " MiB the allowlist check reads",
+           "";
+  }
+  FILE* f = ::fdopen(fd, "rb");
+  if (!f) {
+    ::close(fd);
+    return *why = "cannot read it", "";
+  }
   sha256_state s;
   unsigned char buf[64 * 1024];
   uint64_t total = 0;
@@ -53,6 +76,7 @@ std::string sha256_file(const std::string& path) {
   unsigned char tail[128];
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
     total += n;
+    if (total > kMaxHashedFileBytes) break;  // it grew while being read
     size_t off = 0;
     if (partial) {
       size_t take = std::min(n, 64 - partial);
@@ -66,7 +90,8 @@ std::string sha256_file(const std::string& path) {
   }
   bool read_error = std::ferror(f);
   std::fclose(f);
-  if (read_error) return "";
+  if (read_error) return *why = "read error", "";
+  if (total > kMaxHashedFileBytes) return *why = "it grew past the size limit while being read", "";
   tail[partial++] = 0x80;
   if (partial > 56) {
     std::fill(tail + partial, tail + 64, 0);

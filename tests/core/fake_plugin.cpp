@@ -17,6 +17,10 @@
 //   FAKE_INIT_FAILS          init returns BP_ERR_DEVICE with a message
 //   FAKE_INIT_THROWS         init throws through a guard (becomes BP_ERR_INTERNAL)
 //   FAKE_STATIC_CRASH        a static constructor dereferences NULL (crash at dlopen)
+//   FAKE_DECLARED_NAME "x"   the table declares name "x" instead of FAKE_NAME (posing as another plugin)
+//   FAKE_DECLARED_NAME_LINE  the table declares a name holding a newline and a fake verdict line
+//   FAKE_ECHO_OPTIONS        probe reports READY with the message "CUDA_PATH=<v>|DEP_SEARCH=<v>|CPU_THREADS=<v>",
+//                            each as get_option returned it ("-" when unset)
 //   FAKE_DEFERRED_COPY       mem_copy only queues the copy; stream_synchronize runs the queue
 //                            (as a GPU may read a host source until then)
 // Every fake supports only FILL (float32) so per-op fallback can be exercised.
@@ -26,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <vector>
 #include <stdexcept>
 
@@ -98,6 +103,15 @@ bp_status fake_probe(const bp_host_api* host) {
   r.device_count = 1;
   r.message = "ready";
   r.remedy = "";
+#endif
+#ifdef FAKE_ECHO_OPTIONS
+  static std::string echoed;
+  echoed.clear();
+  for (const char* key : {"CUDA_PATH", "DEP_SEARCH", "CPU_THREADS"}) {
+    const char* v = host->get_option(host->host_context, key);
+    echoed += std::string(echoed.empty() ? "" : "|") + key + "=" + (v ? v : "-");
+  }
+  r.message = echoed.c_str();
 #endif
   host->report_probe(host->host_context, &r);
   return BP_OK;
@@ -216,7 +230,13 @@ extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host
     t.abi_major = FAKE_ABI_MAJOR;
     t.abi_minor = FAKE_ABI_MINOR;
     t.priority = FAKE_PRIORITY;
+#if defined(FAKE_DECLARED_NAME)
+    t.name = FAKE_DECLARED_NAME;
+#elif defined(FAKE_DECLARED_NAME_LINE)
+    t.name = "liar\nVerdict: ready";
+#else
     t.name = FAKE_NAME;
+#endif
     t.version = "0.0.1-fake";
     t.description = "fake plugin for loader tests";
 #ifdef FAKE_GPU

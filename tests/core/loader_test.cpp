@@ -31,14 +31,6 @@ bp_status probe_paths(std::vector<std::string> paths, bp_runtime_t* rt, std::vec
   return s;
 }
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("bp-core-test-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                         fs::perms::others_exec);
-  return p.string();
-}
 }  // namespace
 
 TEST_CASE("loader: a healthy fake CPU plugin is loaded, probed, initialised and selected") {
@@ -176,7 +168,7 @@ TEST_CASE("loader: plugin files writable by others are refused unless overridden
   bp_runtime_t rt = nullptr;
   std::vector<bp_plugin_info> infos;
   CHECK(probe_paths({dir}, &rt, &infos) == BP_ERR_UNAVAILABLE);
-  CHECK(std::string(bp_last_error_message()).find("writable by other users") != std::string::npos);
+  CHECK(std::string(bp_last_error_message()).find("libbackplane-fakecpu.so is writable by every user") != std::string::npos);
   {
     scoped_env allow("BACKPLANE_ALLOW_UNSAFE_PLUGINS", "1");
     hermetic_options h({dir});

@@ -160,7 +160,15 @@ TEST_CASE("config: bad environment values are errors naming the variable") {
   } cases[] = {{"BACKPLANE_FALLBACK", "maybe", "BACKPLANE_FALLBACK='maybe' is not one of allow, warn, error"},
                {"BACKPLANE_LOG", "verbose", "BACKPLANE_LOG='verbose': unknown item 'verbose'"},
                {"BACKPLANE_BACKEND", "cu dnn!", "is not a plugin name"},
-               {"BACKPLANE_DISABLE", "a/b", "BACKPLANE_DISABLE: 'a/b' is not a plugin name"},
+               {"BACKPLANE_DISABLE", "a/b", "BACKPLANE_DISABLE='a/b': 'a/b' is not a plugin name"},
+               // Lists that name nothing, or have an empty item, are errors (issue #17 item 17), not "no list".
+               {"BACKPLANE_BACKEND", ",,,", "BACKPLANE_BACKEND=',,,': item 1 is empty"},
+               {"BACKPLANE_BACKEND", "cudnn,,openblas-cpu", "item 2 is empty"},
+               {"BACKPLANE_BACKEND", "auto,cudnn", "'auto' stands alone"},
+               {"BACKPLANE_DISABLE", ",,,", "BACKPLANE_DISABLE=',,,': item 1 is empty"},
+               {"BACKPLANE_DISABLE", "cudnn,", "item 2 is empty"},
+               {"BACKPLANE_DEP_SEARCH", "garbage", "BACKPLANE_DEP_SEARCH='garbage' is not a search mode"},
+               {"BACKPLANE_SECURE_MODE", "yes", "BACKPLANE_SECURE_MODE='yes' is not 0 or 1"},
                {"BACKPLANE_ALLOW_UNSAFE_PLUGINS", "sure", "is not 0 or 1"},
                {"BACKPLANE_FAULT", "cudnn:explode", "unknown fault 'explode'"}};
   for (auto& c : cases) {
