@@ -107,7 +107,7 @@ BP_API const char* bp_cause_name(bp_cause cause) {
       "driver_missing", "driver_too_old", "no_device",         "out_of_memory",    "init_failed",
       "wrong_arch",    "not_a_plugin",  "abi_mismatch",       "probe_crashed",    "probe_timeout",
       "disabled",      "unsafe_file",   "not_allowlisted",    "duplicate",        "fault_injected",
-      "plugin_error"};
+      "plugin_error",  "damaged_file"};
   static_assert(sizeof(names) / sizeof(names[0]) == BP_CAUSE_COUNT_, "one name per cause");
   return cause >= 0 && cause < BP_CAUSE_COUNT_ ? names[cause] : "unknown_cause";
 }
@@ -135,6 +135,7 @@ BP_API const char* bp_cause_remedy(bp_cause cause) {
     case BP_CAUSE_DUPLICATE: return "remove one of the copies; the first one found is used";
     case BP_CAUSE_FAULT_INJECTED: return "unset BACKPLANE_FAULT";
     case BP_CAUSE_PLUGIN_ERROR: return "see the message; the plugin reported an error";
+    case BP_CAUSE_DAMAGED_FILE: return "reinstall the package that provides the file named in the message (it is empty, truncated or not a shared library)";
     default: return "";
   }
 }

@@ -108,6 +108,7 @@ enum {
   BP_CAUSE_DUPLICATE = 18,          /* same plugin already loaded from elsewhere */
   BP_CAUSE_FAULT_INJECTED = 19,     /* reserved: fault injection marker */
   BP_CAUSE_PLUGIN_ERROR = 20,       /* plugin call threw / returned an error */
+  BP_CAUSE_DAMAGED_FILE = 21,       /* file empty, truncated or not a shared object */
   BP_CAUSE_COUNT_                   /* not a cause; one past the last */
 };
 
