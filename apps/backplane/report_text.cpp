@@ -23,15 +23,15 @@ std::string folder_label(const std::string& directory) {
 }
 
 const json* culprit_dependency(const json& plugin) {
-  const json* optional_culprit = nullptr;
+  // Only a REQUIRED dependency can decide the outcome: the plugin works
+  // without an optional one, so a missing optional library never stands in
+  // for the real failure (init, memory, device); it stays a note in the list.
   for (const json& dep : json_array(plugin, "dependencies")) {
     const std::string cause = json_string(dep, "cause", "none");
     if (cause == "none" || cause.empty()) continue;
     if (json_bool(dep, "required", true)) return &dep;
-    if (!optional_culprit) optional_culprit = &dep;
   }
-  // An optional dependency only explains a plugin that has no other reason.
-  return json_string(plugin, "state") == "ready" ? nullptr : optional_culprit;
+  return nullptr;
 }
 
 namespace {
@@ -52,6 +52,9 @@ std::string dependency_reason(const json& dep) {
   const std::string found = json_string(dep, "version_found");
   const std::string required = json_string(dep, "version_required");
   const std::string rule = json_string(dep, "rule");
+  const std::string loaded = json_string(dep, "loaded_path");
+  if (cause == "driver_missing" && !loaded.empty())  // a file loaded but is no driver (e.g. the toolkit's link stub)
+    return fmt::format("{} missing: {}", name, json_string(dep, "message", loaded));
   if (cause == "not_found" || cause == "driver_missing") {
     const std::string what = cause == "driver_missing" ? "missing" : "not found";
     return fmt::format("{} {} ({} not found in: {})", name, what, soname, searched_folders(dep));

@@ -1,7 +1,6 @@
 // config.cpp — options + environment => validated config; fault-spec parser.
 #include "config.hpp"
 
-#include <sys/auxv.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backplane/sdk/secure_mode.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -25,20 +25,11 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-bool process_is_privileged() {
-  if (getauxval(AT_SECURE) != 0) return true;
-  const char* rehearse = std::getenv("BACKPLANE_SECURE_MODE");
-  return rehearse && std::strcmp(rehearse, "1") == 0;
-}
+// The secure-mode rule lives in the SDK header (secure_mode.hpp), so plugins'
+// dependency loaders apply exactly the core's rule.
+bool process_is_privileged() { return bp::sdk::secure_mode(); }
 
-bool setting_names_a_location(const std::string& key) {
-  auto ends_with = [&](const char* tail) {
-    size_t n = std::strlen(tail);
-    return key.size() >= n && key.compare(key.size() - n, n, tail) == 0;
-  };
-  return ends_with("_PATH") || ends_with("_DIR") || ends_with("_FILE") || key == "DEP_SEARCH" ||
-         key == "PLUGIN_ALLOWLIST";
-}
+bool setting_names_a_location(const std::string& key) { return bp::sdk::setting_names_a_location(key); }
 
 bool is_plugin_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -114,13 +105,7 @@ bool parse_bool(const std::string& v, bool* out) {
   return false;
 }
 
-std::string secure_mode_reason() {
-  return getauxval(AT_SECURE) != 0
-             ? "this process runs with elevated privileges (setuid/setgid or file capabilities), so settings that "
-               "name files or folders are not taken from the environment"
-             : "BACKPLANE_SECURE_MODE=1 applies the rules of a privileged process: settings that name files or "
-               "folders are not taken from the environment";
-}
+std::string secure_mode_reason() { return bp::sdk::secure_mode_reason(); }
 
 // Secure mode: record every BACKPLANE_* setting that names a file or folder as ignored.
 void ignore_location_settings(config* c) {

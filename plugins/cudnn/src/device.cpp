@@ -26,25 +26,6 @@ device_context& plugin_context::device(uint32_t index) {
 
 namespace {
 
-uint64_t memory_limit_option() {
-  const std::string text = bp::sdk::option("GPU_MEMORY_LIMIT");
-  if (text.empty()) return 0;
-  auto bytes = parse_byte_size(text);
-  if (!bytes)
-    bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: BACKPLANE_GPU_MEMORY_LIMIT='" + text +
-                                               "' is not a size (examples: 2GiB, 512MiB, 1000000000)");
-  return *bytes;
-}
-
-// GPU_MEMORY_CACHING: on (default) or off ("0", "off", "false").
-bool memory_caching_option() {
-  const std::string text = bp::sdk::option("GPU_MEMORY_CACHING");
-  if (text.empty() || text == "1" || text == "on" || text == "true") return true;
-  if (text == "0" || text == "off" || text == "false") return false;
-  bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: BACKPLANE_GPU_MEMORY_CACHING='" + text +
-                                             "' is not on/off (1/0): it turns the device memory cache on or off");
-}
-
 void destroy_device(device_context& dev) noexcept {
   const driver_api& cu = dev.cu();
   if (!dev.context) return;
@@ -61,7 +42,7 @@ void destroy_device(device_context& dev) noexcept {
   dev.context = nullptr;
 }
 
-void create_device(device_context& dev, int ordinal, uint64_t limit, bool caching, const bp::sdk::dep_fault_plan& faults) {
+void create_device(device_context& dev, int ordinal, const memory_settings& memory, const bp::sdk::dep_fault_plan& faults) {
   const vendor_state& v = vendor();
   const driver_api& cu = v.cu;
   dev.ordinal = ordinal;
@@ -79,7 +60,7 @@ void create_device(device_context& dev, int ordinal, uint64_t limit, bool cachin
     bp::sdk::fail(BP_ERR_DEVICE, "cudnn plugin: init failed (cause init_failed): " + what + ": " + describe(r));
   }
   BP_CHECK(cu.cuCtxSetCurrent(dev.context));
-  dev.memory = std::make_unique<caching_allocator>(cu, limit, caching);
+  dev.memory = std::make_unique<caching_allocator>(cu, memory);
   if (faults.has("oom_at_init")) dev.memory->inject_oom_once();
   // A first allocation proves the device has memory for us now, not at the first op.
   dev.memory->release(dev.memory->allocate(1u << 20));
@@ -96,6 +77,7 @@ void create_device(device_context& dev, int ordinal, uint64_t limit, bool cachin
 }  // namespace
 
 plugin_context* create_context(const bp_host_api* host) {
+  const memory_settings memory = read_memory_settings();  // a configuration error whatever the hardware
   vendor_state& v = vendor();
   std::lock_guard<std::mutex> lock(v.mutex);
   load_vendor_libraries();
@@ -105,13 +87,11 @@ plugin_context* create_context(const bp_host_api* host) {
                   "cudnn plugin cannot initialise (cause " + std::string(bp::sdk::dep_cause_name(verdict.cause)) +
                       "): " + verdict.message + ". Remedy: " + verdict.remedy);
   (void)host;
-  const uint64_t limit = memory_limit_option();
-  const bool caching = memory_caching_option();
   auto ctx = std::make_unique<plugin_context>();
   try {
     for (uint32_t i = 0; i < verdict.device_count; ++i) {
       ctx->devices.push_back(std::make_unique<device_context>());
-      create_device(*ctx->devices.back(), static_cast<int>(i), limit, caching, v.faults);
+      create_device(*ctx->devices.back(), static_cast<int>(i), memory, v.faults);
     }
   } catch (...) {
     for (auto& dev : ctx->devices) destroy_device(*dev);

@@ -36,6 +36,27 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
   return static_cast<uint64_t>(std::floor(bytes));
 }
 
+memory_settings read_memory_settings() {
+  memory_settings s;
+  s.limit_text = bp::sdk::option("GPU_MEMORY_LIMIT");
+  if (!s.limit_text.empty()) {
+    auto bytes = parse_byte_size(s.limit_text);
+    if (!bytes)
+      bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: BACKPLANE_GPU_MEMORY_LIMIT='" + s.limit_text +
+                                                 "' is not a size (examples: 2GiB, 512MiB, 1000000000)");
+    s.limit = *bytes;
+  }
+  // on (default) or off ("0", "off", "false").
+  const std::string caching = bp::sdk::option("GPU_MEMORY_CACHING");
+  if (caching == "0" || caching == "off" || caching == "false") {
+    s.caching = false;
+  } else if (!(caching.empty() || caching == "1" || caching == "on" || caching == "true")) {
+    bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: BACKPLANE_GPU_MEMORY_CACHING='" + caching +
+                                               "' is not on/off (1/0): it turns the device memory cache on or off");
+  }
+  return s;
+}
+
 std::string format_bytes(uint64_t bytes) {
   char buf[64];
   if (bytes >= (1ull << 30))
@@ -80,7 +101,9 @@ CUdeviceptr caching_allocator::allocate(uint64_t bytes) {
   if (limit_ && in_use_ + size > limit_)
     bp::sdk::fail(BP_ERR_OUT_OF_MEMORY, "cudnn plugin: GPU memory limit reached: requested " + format_bytes(bytes) +
                                             ", in use " + format_bytes(in_use_) + ", limit " + format_bytes(limit_) +
-                                            " (BACKPLANE_GPU_MEMORY_LIMIT)");
+                                            " set by BACKPLANE_GPU_MEMORY_LIMIT=" + limit_text_ +
+                                            ". Remedy: raise BACKPLANE_GPU_MEMORY_LIMIT (now " + limit_text_ +
+                                            ") or unset it; the cap, not the device, refused this allocation");
   CUdeviceptr p = 0;
   CUresult r = CUDA_ERROR_OUT_OF_MEMORY;
   const bool injected = inject_oom_;
@@ -97,8 +120,9 @@ CUdeviceptr caching_allocator::allocate(uint64_t bytes) {
     if (!injected) cu_.cuMemGetInfo(&free_bytes, &total_bytes);
     std::string msg = "cudnn plugin: device allocation failed: requested " + format_bytes(bytes) + ", in use " +
                       format_bytes(in_use_) + ", limit " + (limit_ ? format_bytes(limit_) : std::string("none")) +
-                      ", device free " + format_bytes(free_bytes) + " of " + format_bytes(total_bytes) + ": " +
-                      describe(r);
+                      (injected ? std::string()
+                                : ", device free " + format_bytes(free_bytes) + " of " + format_bytes(total_bytes)) +
+                      ": " + describe(r);
     if (injected) msg += " [fault injected: BACKPLANE_FAULT oom_at_init]";
     bp::sdk::fail(status_from(r), msg);
   }

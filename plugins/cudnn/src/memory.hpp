@@ -24,13 +24,25 @@ namespace bp::cudnn {
 std::optional<uint64_t> parse_byte_size(const std::string& text);
 std::string format_bytes(uint64_t bytes);
 
+// BACKPLANE_GPU_MEMORY_LIMIT and BACKPLANE_GPU_MEMORY_CACHING, validated.
+struct memory_settings {
+  uint64_t limit = 0;      // 0: no cap
+  std::string limit_text;  // as the user wrote it (named in the remedy when the cap is the cause)
+  bool caching = true;
+};
+
+// Reads and checks both settings, whatever the hardware (probe calls it before
+// any driver is loaded, so a typo is a configuration error on every machine).
+// Throws bp::sdk::failure(BP_ERR_INVALID_ARGUMENT) naming the setting and value.
+memory_settings read_memory_settings();
+
 class caching_allocator {
  public:
   // limit 0 = no cap beyond the device's memory. caching false: exact sizes,
   // every release goes straight back to the driver (BACKPLANE_GPU_MEMORY_CACHING=0,
   // for memory checkers: a rounded or reused block hides small overruns).
-  caching_allocator(const driver_api& cu, uint64_t limit, bool caching = true)
-      : cu_(cu), limit_(limit), caching_(caching) {}
+  caching_allocator(const driver_api& cu, const memory_settings& settings)
+      : cu_(cu), limit_(settings.limit), limit_text_(settings.limit_text), caching_(settings.caching) {}
   ~caching_allocator();
   caching_allocator(const caching_allocator&) = delete;
   caching_allocator& operator=(const caching_allocator&) = delete;
@@ -54,6 +66,7 @@ class caching_allocator {
 
   const driver_api& cu_;
   uint64_t limit_ = 0;
+  std::string limit_text_;
   bool caching_ = true;
   mutable std::mutex mutex_;
   std::unordered_map<CUdeviceptr, uint64_t> live_;  // pointer -> block size

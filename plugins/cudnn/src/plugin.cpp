@@ -9,6 +9,7 @@
 #include "backplane/sdk/op_check.hpp"
 #include "backplane/sdk/plugin.hpp"
 #include "device.hpp"
+#include "memory.hpp"
 #include "ops.hpp"
 #include "probe.hpp"
 
@@ -89,6 +90,9 @@ void require_device_memory(const bp_op_desc& op) {
 bp_status probe(const bp_host_api* host) {
   return bp::sdk::guard("cudnn probe", [&] {
     if (host) bp::sdk::set_host(host);
+    // Settings first, before and whatever the driver: a typo is a configuration
+    // error on every machine, not a GPU that silently never serves.
+    read_memory_settings();
     vendor_state& v = vendor();
     std::lock_guard<std::mutex> lock(v.mutex);
     load_vendor_libraries();

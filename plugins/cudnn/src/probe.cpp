@@ -11,6 +11,8 @@
 // Search: BACKPLANE_CUDA_PATH / BACKPLANE_CUDNN_PATH (origin env), the
 // compile-time toolkit folder (origin build; never for the driver, which the
 // toolkit only ships as a link stub), then the linker default (origin system).
+// In secure mode the two paths and BACKPLANE_DEP_SEARCH are ignored, and every
+// dependency's report says so (bp::sdk::read_setting).
 #include "probe.hpp"
 
 #include <string>
@@ -72,20 +74,26 @@ Fn symbol(void* handle, const char* name) {
 }
 
 struct search_settings {
-  std::string cuda_path, cudnn_path, mode;
-  bool override_only = false;
+  bp::sdk::setting cuda_path, cudnn_path, mode;
 };
 
 search_settings read_search_settings() {
   search_settings s;
-  s.cuda_path = bp::sdk::option("CUDA_PATH");
-  s.cudnn_path = bp::sdk::option("CUDNN_PATH");
-  s.mode = bp::sdk::option("DEP_SEARCH");
-  s.override_only = s.mode == "override_only";
+  s.cuda_path = bp::sdk::read_setting("CUDA_PATH");
+  s.cudnn_path = bp::sdk::read_setting("CUDNN_PATH");
+  s.mode = bp::sdk::read_setting("DEP_SEARCH");
   return s;
 }
 
+// The folders of one dependency, and the note when DEP_SEARCH was ignored.
+void set_search(dep_spec& d, const bp::sdk::setting& override_path, const search_settings& s, const char* build_dir,
+                bool include_build) {
+  d.folders = bp::sdk::dep_search_folders(override_path, BP_ORIGIN_ENV, build_dir, include_build, s.mode);
+  if (s.mode.ignored()) d.notes.push_back(s.mode.ignored_note());
+}
+
 const char* kSymbolRemedyTail = " (the file is truncated or from an unexpected build)";
+const char* kDamagedRemedyTail = ": the file named above is damaged (empty, cut short or not a shared library)";
 
 dep_spec driver_spec(const search_settings& s) {
   dep_spec d;
@@ -95,11 +103,23 @@ dep_spec driver_spec(const search_settings& s) {
   d.required_symbols = driver_symbols();
   d.version_required = ">= " + kCudaText + " (" + std::to_string(CUDA_VERSION) + ")";
   d.rule = "the driver must support at least the CUDA version the plugin was built with (CUDA " + kCudaText + ")";
+  // The toolkit's link stub (lib64/stubs/libcuda.so) exports every symbol but
+  // answers CUDA_ERROR_STUB_LIBRARY to every call: it was loaded, it is no driver.
+  d.check_loaded = [](void* h) {
+    auto get = symbol<CUresult (*)(int*)>(h, "cuDriverGetVersion");
+    int v = 0;
+    if (get && get(&v) == CUDA_ERROR_STUB_LIBRARY)
+      return dep_rule_result{false, BP_CAUSE_DRIVER_MISSING,
+                             "it is the CUDA toolkit's link stub (a stand-in for linking only), not the NVIDIA "
+                             "driver: cuDriverGetVersion returned CUDA_ERROR_STUB_LIBRARY"};
+    return dep_rule_result{};
+  };
   d.query_version = [](void* h, std::string* err) -> std::optional<dep_version> {
     auto get = symbol<CUresult (*)(int*)>(h, "cuDriverGetVersion");
     int v = 0;
     if (!get) return *err = "cuDriverGetVersion is not exported", std::nullopt;
-    if (get(&v) != CUDA_SUCCESS) return *err = "cuDriverGetVersion failed", std::nullopt;
+    if (CUresult r = get(&v); r != CUDA_SUCCESS)
+      return *err = "cuDriverGetVersion failed with CUresult " + std::to_string(static_cast<int>(r)), std::nullopt;
     return decode_cuda_version(v);
   };
   d.check_version = [](const dep_version& found, void*) {
@@ -110,12 +130,14 @@ dep_spec driver_spec(const search_settings& s) {
                                std::to_string(found.minor) + " but the plugin needs CUDA " + kCudaText};
   };
   d.remedies[BP_CAUSE_DRIVER_MISSING] =
-      "install the NVIDIA driver (libcuda.so.1 comes with it; nvidia-smi should list the GPU), or run on the CPU";
+      "install the NVIDIA driver (libcuda.so.1 comes with it; nvidia-smi should list the GPU), or run on the CPU; "
+      "a toolkit link stub (stubs/libcuda.so) named libcuda.so.1 on the search path is no driver: remove it";
   d.remedies[BP_CAUSE_DRIVER_TOO_OLD] = "update the NVIDIA driver to one that supports CUDA " + kCudaText +
                                         " (R580 or newer for CUDA 13), or install the cuda-compat package";
   d.remedies[BP_CAUSE_SYMBOL_MISSING] = "reinstall the NVIDIA driver" + std::string(kSymbolRemedyTail);
+  d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall the NVIDIA driver" + std::string(kDamagedRemedyTail);
   d.default_remedy = "reinstall the NVIDIA driver so libcuda.so.1 loads, or run on the CPU";
-  d.folders = bp::sdk::dep_search_folders(s.cuda_path, BP_ORIGIN_ENV, "", false, s.override_only);
+  set_search(d, s.cuda_path, s, "", false);
   return d;
 }
 
@@ -141,7 +163,9 @@ dep_spec runtime_spec(const search_settings& s) {
   d.default_remedy = "install the CUDA " + std::to_string(kCudaMajor) +
                      " runtime (package cuda-cudart-" + std::to_string(kCudaMajor) +
                      "-0) or set BACKPLANE_CUDA_PATH to its lib folder (optional for this plugin)";
-  d.folders = bp::sdk::dep_search_folders(s.cuda_path, BP_ORIGIN_ENV, BP_CUDNN_BUILD_CUDA_LIBDIR, true, s.override_only);
+  d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall the CUDA " + std::to_string(kCudaMajor) + " runtime (package cuda-cudart-" +
+                                      std::to_string(kCudaMajor) + "-0)" + kDamagedRemedyTail;
+  set_search(d, s.cuda_path, s, BP_CUDNN_BUILD_CUDA_LIBDIR, true);
   return d;
 }
 
@@ -176,8 +200,9 @@ dep_spec cublas_spec(const search_settings& s) {
   d.remedies[BP_CAUSE_MISSING_DEPENDENCY] =
       "install the missing library named above; libcublas and libcublasLt must sit in one folder (package " + pkg + ")";
   d.remedies[BP_CAUSE_SYMBOL_MISSING] = "reinstall cuBLAS (package " + pkg + ")" + kSymbolRemedyTail;
+  d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall cuBLAS (package " + pkg + ")" + kDamagedRemedyTail;
   d.default_remedy = "reinstall cuBLAS (package " + pkg + ") or set BACKPLANE_CUDA_PATH to a working copy";
-  d.folders = bp::sdk::dep_search_folders(s.cuda_path, BP_ORIGIN_ENV, BP_CUDNN_BUILD_CUDA_LIBDIR, true, s.override_only);
+  set_search(d, s.cuda_path, s, BP_CUDNN_BUILD_CUDA_LIBDIR, true);
   return d;
 }
 
@@ -229,8 +254,9 @@ dep_spec cudnn_spec(const search_settings& s) {
                                             "), or install the library named above";
   d.remedies[BP_CAUSE_SYMBOL_MISSING] = "reinstall cuDNN (package " + pkg + ")" + kSymbolRemedyTail;
   d.remedies[BP_CAUSE_WRONG_ARCH] = "install the cuDNN build for this machine's architecture (package " + pkg + ")";
+  d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall cuDNN (package " + pkg + ")" + kDamagedRemedyTail;
   d.default_remedy = "reinstall cuDNN (package " + pkg + ") or set BACKPLANE_CUDNN_PATH to a working copy";
-  d.folders = bp::sdk::dep_search_folders(s.cudnn_path, BP_ORIGIN_ENV, BP_CUDNN_BUILD_CUDNN_LIBDIR, true, s.override_only);
+  set_search(d, s.cudnn_path, s, BP_CUDNN_BUILD_CUDNN_LIBDIR, true);
   return d;
 }
 
@@ -264,10 +290,16 @@ device_check check_devices(vendor_state& v) {
     out.remedy = "check that nvidia-smi lists a GPU and that CUDA_VISIBLE_DEVICES does not hide it "
                  "(empty or an invalid index hides all), or run on the CPU";
   } else if (r == CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE) {
-    // The driver API's form of cudaErrorInsufficientDriver: forward compatibility cannot bridge the gap.
+    // The libcuda.so.1 that loaded is a forward-compatibility package (cuda-compat):
+    // new enough itself, but it runs over an older kernel driver, which only
+    // some (data-center) GPUs allow. Its own version is not the problem.
     out.cause = BP_CAUSE_DRIVER_TOO_OLD;
-    out.message = "the installed driver is too old for CUDA " + kCudaText + " on this GPU (" + code + ")";
-    out.remedy = "update the NVIDIA driver to one that supports CUDA " + kCudaText + " (R580 or newer)";
+    out.message = "the libcuda.so.1 that loaded (" + v.deps[DEP_DRIVER].loaded_path +
+                  ") is a CUDA forward-compatibility package, and this GPU does not support forward compatibility "
+                  "with the installed (older) kernel driver (" + code + ")";
+    out.remedy = "update the NVIDIA driver itself to one that supports CUDA " + kCudaText +
+                 " (R580 or newer), and take the cuda-compat folder out of the library search path "
+                 "(LD_LIBRARY_PATH, BACKPLANE_CUDA_PATH)";
   } else if (r == CUDA_ERROR_STUB_LIBRARY) {
     out.cause = BP_CAUSE_DRIVER_MISSING;
     out.message = "the libcuda.so.1 that loaded is the toolkit's link stub, not a driver (" + code + ")";
@@ -286,7 +318,10 @@ device_check check_devices(vendor_state& v) {
 }
 
 std::string fingerprint(const search_settings& s, const std::string& fault) {
-  return s.cuda_path + '\n' + s.cudnn_path + '\n' + s.mode + '\n' + fault;
+  std::string key;
+  for (const bp::sdk::setting* x : {&s.cuda_path, &s.cudnn_path, &s.mode})
+    key += x->value + '\n' + x->ignored_note() + '\n';
+  return key + fault;
 }
 
 }  // namespace
@@ -344,8 +379,10 @@ void load_vendor_libraries() {
     if (v.deps[DEP_DRIVER].version)
       v.driver_version = v.deps[DEP_DRIVER].version->major * 1000 + v.deps[DEP_DRIVER].version->minor * 10;
     v.devices = check_devices(v);
-    // A too-old driver or a stub library is the driver dependency's own verdict.
-    if (v.devices.cause == BP_CAUSE_DRIVER_TOO_OLD || v.devices.cause == BP_CAUSE_DRIVER_MISSING) {
+    // A stub library is the driver dependency's own verdict (its check_loaded
+    // catches it first; this is cuInit's word for the same). A refused
+    // forward-compatibility package is not: that libcuda.so.1 is new enough.
+    if (v.devices.cause == BP_CAUSE_DRIVER_MISSING) {
       v.deps[DEP_DRIVER].cause = v.devices.cause;
       v.deps[DEP_DRIVER].message += "; " + v.devices.message;
       v.deps[DEP_DRIVER].remedy = v.devices.remedy;

@@ -4,22 +4,36 @@
  * $BP_FAKE_CUDA_DEVICES (default 1), a primary context can be retained (a
  * dummy handle) and every call that would touch a GPU fails with
  * CUDA_ERROR_NOT_SUPPORTED (801). It exports every symbol the plugin's
- * driver table needs (vendor_api.hpp), so the symbol check passes. */
+ * driver table needs (vendor_api.hpp), so the symbol check passes.
+ * $BP_FAKE_CUDA_STUB=1 makes it answer like the toolkit's link stub
+ * (CUDA_ERROR_STUB_LIBRARY to cuDriverGetVersion and cuInit);
+ * $BP_FAKE_CUDA_INIT_RESULT=N makes cuInit return N (e.g. 804,
+ * CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE). */
 #include <stdlib.h>
 
 #define EXPORT __attribute__((visibility("default")))
-enum { OK = 0, OUT_OF_MEMORY = 2, NOT_SUPPORTED = 801 };
+enum { OK = 0, OUT_OF_MEMORY = 2, STUB_LIBRARY = 34, NOT_SUPPORTED = 801, COMPAT_NOT_SUPPORTED_ON_DEVICE = 804 };
 
 static int env_int(const char* name, int fallback) {
   const char* v = getenv(name);
   return v && *v ? atoi(v) : fallback;
 }
 
-EXPORT int cuInit(unsigned flags) { (void)flags; return OK; }
-EXPORT int cuDriverGetVersion(int* v) { *v = env_int("BP_FAKE_CUDA_DRIVER_VERSION", 13000); return OK; }
+static int stub(void) { return env_int("BP_FAKE_CUDA_STUB", 0) == 1; }
+
+EXPORT int cuInit(unsigned flags) { (void)flags; return stub() ? STUB_LIBRARY : env_int("BP_FAKE_CUDA_INIT_RESULT", OK); }
+EXPORT int cuDriverGetVersion(int* v) {
+  if (stub()) return STUB_LIBRARY;
+  *v = env_int("BP_FAKE_CUDA_DRIVER_VERSION", 13000);
+  return OK;
+}
 EXPORT int cuGetErrorString(int e, const char** s) { (void)e; *s = "error from the fake driver (tests/cudnn)"; return OK; }
 EXPORT int cuGetErrorName(int e, const char** s) {
-  *s = e == OUT_OF_MEMORY ? "CUDA_ERROR_OUT_OF_MEMORY" : e == NOT_SUPPORTED ? "CUDA_ERROR_NOT_SUPPORTED" : "CUDA_ERROR_FAKE";
+  *s = e == OUT_OF_MEMORY                    ? "CUDA_ERROR_OUT_OF_MEMORY"
+       : e == NOT_SUPPORTED                  ? "CUDA_ERROR_NOT_SUPPORTED"
+       : e == STUB_LIBRARY                   ? "CUDA_ERROR_STUB_LIBRARY"
+       : e == COMPAT_NOT_SUPPORTED_ON_DEVICE ? "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE"
+                                             : "CUDA_ERROR_FAKE";
   return OK;
 }
 EXPORT int cuDeviceGetCount(int* c) { *c = env_int("BP_FAKE_CUDA_DEVICES", 1); return OK; }

@@ -8,18 +8,21 @@
 //      the override option (e.g. BACKPLANE_CUDNN_PATH, origin ENV), the
 //      compile-time toolkit folder (BUILD), then the dynamic linker default
 //      (SYSTEM, dlopen by bare soname). Option DEP_SEARCH=override_only
-//      (BACKPLANE_DEP_SEARCH) keeps only the override folders;
+//      (BACKPLANE_DEP_SEARCH) keeps only the override folders. In secure mode
+//      (secure_mode.hpp) both options are ignored and the report says so;
 //   2. stops at the FIRST folder that holds the file (as ld.so does), so an
 //      explicit override is never silently replaced by another copy;
 //   3. preloads the sub-libraries leaf-first with RTLD_GLOBAL from that same
 //      folder, so lazily dlopen'ed parts (cuDNN engines) stay one coherent set;
 //   4. records per folder what happened ("not present", verbatim dlerror,
 //      "loaded", "hidden by fault injection (BACKPLANE_FAULT)");
-//   5. resolves the realpath of the object actually loaded, queries its
+//   5. resolves the realpath of the object actually loaded, asks it what it
+//      is (check_loaded: e.g. a link stub instead of the driver), queries its
 //      version, applies the version rule, then checks the required symbols;
 //   6. classifies: not_found (or the spec's absent cause, e.g. driver_missing),
 //      missing_dependency (names the missing library, parsed from dlerror),
-//      wrong_arch, symbol_missing, version_mismatch / driver_too_old.
+//      damaged_file (empty, truncated, not an ELF shared object), wrong_arch,
+//      symbol_missing, version_mismatch / driver_too_old.
 // dep_report() hands the result to the host (bp_host_api.report_dependency).
 //
 // Fault injection (dep_fault_plan, from the plugin's "fault" option) acts at
@@ -31,6 +34,7 @@
 #include <sys/stat.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -131,6 +135,7 @@ inline const char* dep_cause_name(bp_cause cause) {
     case BP_CAUSE_OUT_OF_MEMORY: return "out_of_memory";
     case BP_CAUSE_INIT_FAILED: return "init_failed";
     case BP_CAUSE_WRONG_ARCH: return "wrong_arch";
+    case BP_CAUSE_DAMAGED_FILE: return "damaged_file";
     default: return "other";
   }
 }
@@ -142,6 +147,7 @@ inline const char* dep_fault_hidden_text() { return "hidden by fault injection (
 struct dep_folder {
   bp_search_origin origin = BP_ORIGIN_SYSTEM;
   std::string directory;  // "" = the dynamic linker's default search (bare soname)
+  std::string ignored;    // when set: not searched, and why (a setting the secure-mode rule dropped)
 };
 
 struct dep_rule_result {
@@ -162,6 +168,9 @@ struct dep_spec {
   bp_cause absent_cause = BP_CAUSE_NOT_FOUND;  // e.g. DRIVER_MISSING for libcuda.so.1
   std::vector<dep_sublibrary> sublibraries;    // leaf-first; preloaded from the folder holding soname
   std::vector<std::string> required_symbols;   // checked with dlsym after the version rule
+  // What the loaded file is, before its version is read (e.g. the toolkit's
+  // link stub standing in for the driver); a failure's cause and message win.
+  std::function<dep_rule_result(void* handle)> check_loaded;
   std::string version_required;                // "9.x, minor >= 19"
   std::string rule;                            // the compatibility rule, in words
   // Reads the version from the loaded library; nullopt + *error on failure.
@@ -171,6 +180,7 @@ struct dep_spec {
   std::map<bp_cause, std::string> remedies;  // one line per cause
   std::string default_remedy;
   std::vector<dep_folder> folders;  // see dep_search_folders()
+  std::vector<std::string> notes;   // appended to the result's message (e.g. an ignored setting)
 };
 
 // The ordered folder list: override folders (each entry of the ':'-separated
@@ -204,6 +214,22 @@ inline std::vector<dep_folder> dep_search_folders(const std::string& override_va
   if (override_only) return folders;
   if (include_build && !build_dir.empty()) add(BP_ORIGIN_BUILD, build_dir);
   add(BP_ORIGIN_SYSTEM, "");
+  return folders;
+}
+
+// The same from settings read with read_setting(): an override the
+// secure-mode rule dropped comes first, marked ignored (never opened), so
+// the report lists it as not searched and why; an ignored DEP_SEARCH is the
+// default search (add search_mode.ignored_note() to the spec's notes).
+inline std::vector<dep_folder> dep_search_folders(const setting& override_setting, bp_search_origin override_origin,
+                                                  const std::string& build_dir, bool include_build,
+                                                  const setting& search_mode) {
+  std::vector<dep_folder> folders;
+  if (override_setting.ignored())
+    folders.push_back(dep_folder{override_origin, override_setting.ignored_value, override_setting.ignored_note()});
+  for (dep_folder& f : dep_search_folders(override_setting.value, override_origin, build_dir, include_build,
+                                          search_mode.value == "override_only"))
+    folders.push_back(std::move(f));
   return folders;
 }
 
@@ -267,6 +293,44 @@ inline std::string base_name(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
+// Why a file named like a library cannot be one, from its bytes: "" when it
+// starts like a whole ELF object (then dlopen's own message decides).
+inline std::string damaged_file_problem(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  if (st.st_size == 0) return path + ": the file is empty (0 bytes)";
+  unsigned char head[64] = {0};
+  size_t got = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  }
+  if (got < 4 || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
+    std::string start;
+    for (size_t i = 0; i < got && i < 16; ++i) {
+      const unsigned char c = head[i];
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        start += static_cast<char>(c);
+      } else {
+        static const char* hex = "0123456789abcdef";
+        start += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+      }
+    }
+    return path + ": the file is not an ELF shared object (" + std::to_string(st.st_size) + " bytes, starting \"" +
+           start + "\")";
+  }
+  const size_t header = head[4] == 2 ? 64 : 52;  // ELFCLASS64 : ELFCLASS32
+  if (static_cast<size_t>(st.st_size) < header)
+    return path + ": the file is truncated (" + std::to_string(st.st_size) + " bytes: no complete ELF header)";
+  return {};
+}
+
+// The file a dlopen error is about: "<path>: ..." (glibc puts it first).
+inline std::string dlerror_subject(const std::string& err) {
+  const size_t colon = err.find(": ");
+  return colon == std::string::npos ? std::string() : err.substr(0, colon);
+}
+
 // Classifies a dlopen failure of a file that exists (or of a bare soname).
 // glibc names a missing dependency as "<dep>: cannot open shared object file".
 inline dep_rule_result classify_dlerror(const std::string& target, const std::string& err) {
@@ -278,8 +342,15 @@ inline dep_rule_result classify_dlerror(const std::string& target, const std::st
       return {false, BP_CAUSE_MISSING_DEPENDENCY, "depends on " + base_name(who) + ", which was not found: " + err};
     return {false, BP_CAUSE_NOT_FOUND, err};
   }
+  // Empty, text or cut-short files are damaged, not built for another machine.
+  std::string subject = dlerror_subject(err);
+  if (subject.empty() || subject[0] != '/') subject = target;
+  const std::string damaged = damaged_file_problem(subject);
+  if (!damaged.empty()) return {false, BP_CAUSE_DAMAGED_FILE, damaged + " (" + err + ")"};
+  if (err.find("file too short") != std::string::npos)
+    return {false, BP_CAUSE_DAMAGED_FILE, "the file is truncated: " + err};
   if (err.find("wrong ELF class") != std::string::npos || err.find("invalid ELF header") != std::string::npos ||
-      err.find("ELF file") != std::string::npos || err.find("file too short") != std::string::npos)
+      err.find("ELF file") != std::string::npos)
     return {false, BP_CAUSE_WRONG_ARCH, err};
   if (err.find("undefined symbol") != std::string::npos || err.find("symbol lookup error") != std::string::npos ||
       err.find("version `") != std::string::npos)
@@ -343,9 +414,10 @@ inline std::string searched_text(const std::vector<dep_attempt>& attempts) {
 // Human-readable "folder (origin): result; ..." list of a result's attempts.
 inline std::string dep_searched_text(const dep_result& r) { return dep_detail::searched_text(r.attempts); }
 
-// Loads one dependency following the spec; never throws on a missing library.
-inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
-  using namespace dep_detail;
+namespace dep_detail {
+
+// dep_load without the spec's notes.
+inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
   dep_result r;
   r.name = spec.name, r.soname = spec.soname, r.required = spec.required;
   r.version_required = spec.version_required, r.rule = spec.rule;
@@ -354,6 +426,10 @@ inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
   const dep_folder* holder = nullptr;  // the first folder that held the file
   dep_rule_result load_failure;
   for (const dep_folder& f : spec.folders) {
+    if (!f.ignored.empty()) {
+      r.attempts.push_back({f.origin, f.directory, "not searched: " + f.ignored});
+      continue;
+    }
     if (holder) {
       r.attempts.push_back({f.origin, f.directory, "not tried (an earlier folder holds " + spec.soname + ")"});
       continue;
@@ -385,7 +461,7 @@ inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
         } else {
           s.cause = sub_present ? sub_failure.cause : BP_CAUSE_NOT_FOUND;
           s.message = sub.soname + ": " + (sub_present ? sub_failure.message : sub_result + " in " + folder_label(f));
-          s.remedy = remedy_for(spec, BP_CAUSE_MISSING_DEPENDENCY);
+          s.remedy = remedy_for(spec, s.cause == BP_CAUSE_DAMAGED_FILE ? s.cause : BP_CAUSE_MISSING_DEPENDENCY);
         }
         r.sublibraries.push_back(std::move(s));
       }
@@ -416,6 +492,15 @@ inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
     return r;
   }
   r.loaded_path = real_path_of(r.handle);
+  if (spec.check_loaded) {
+    dep_rule_result what = spec.check_loaded(r.handle);
+    if (!what.ok) {
+      r.cause = what.cause == BP_CAUSE_NONE ? BP_CAUSE_INIT_FAILED : what.cause;
+      r.message = "loaded " + r.loaded_path + ", but " + what.message;
+      r.remedy = remedy_for(spec, r.cause);
+      return r;
+    }
+  }
 
   // Version: the real query unless fault injection forces one.
   std::string version_error;
@@ -468,6 +553,16 @@ inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
   }
   r.cause = BP_CAUSE_NONE;
   r.message = "loaded " + r.loaded_path + (r.version_found.empty() ? "" : " (version " + r.version_found + ")") + fault_note;
+  return r;
+}
+
+}  // namespace dep_detail
+
+// Loads one dependency following the spec; never throws on a missing library.
+inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
+  dep_result r = dep_detail::load_one(spec, faults);
+  for (const std::string& note : spec.notes)
+    if (!note.empty()) r.message += " [" + note + "]";
   return r;
 }
 

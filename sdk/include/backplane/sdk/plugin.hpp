@@ -5,7 +5,9 @@
 //   - bp::sdk::guard(): runs a lambda, turns every exception into a status plus
 //     host->set_error() message, so no exception ever leaves the plugin;
 //   - bp::sdk::host(): the host table the core handed us at the entry symbol;
-//   - bp::sdk::log()/fail() helpers with printf-free formatting.
+//   - bp::sdk::log()/fail() helpers with printf-free formatting;
+//   - bp::sdk::read_setting()/option(): settings through the host, with the
+//     secure-mode rule for settings that name files or folders.
 #pragma once
 
 #include <atomic>
@@ -19,6 +21,7 @@
 #include <utility>
 
 #include "backplane/abi.h"
+#include "backplane/sdk/secure_mode.hpp"
 
 namespace bp::sdk {
 
@@ -61,21 +64,53 @@ inline void report_error(bp_status status, const char* message) {
   if (BP_SDK_HOST_HAS(h, set_error)) h->set_error(h->host_context, status, message);
 }
 
-// Setting lookup through the host (BACKPLANE_<NAME> or host override); "" when unset.
+// A setting as the plugin may use it. In secure mode (secure_mode.hpp) a
+// setting that names a file or folder is never taken from the environment:
+// `value` is then empty and `ignored_value`/`ignored_reason` say what was
+// dropped and why, for the plugin's report (ignored_note()).
+struct setting {
+  std::string name;  // without "BACKPLANE_"
+  std::string value;
+  std::string ignored_value, ignored_reason;
+  bool ignored() const { return !ignored_reason.empty(); }
+  std::string ignored_note() const {
+    return ignored() ? "BACKPLANE_" + name + "='" + ignored_value + "' ignored: " + ignored_reason : std::string();
+  }
+};
+
+// Setting lookup through the host (BACKPLANE_<NAME> or host override).
 // A host table that ends before get_option (an older or minimal host) cannot
 // pass settings, so the plugin then reads BACKPLANE_<NAME> from the
 // environment itself ("fault" is never read that way: fault injection goes
-// through the core only).
-inline std::string option(const char* name) {
+// through the core only). Locations follow the secure-mode rule whatever the
+// host does (an older core may not apply it): a value equal to the
+// environment's is dropped; a host-given value that differs is kept.
+inline setting read_setting(const char* name) {
+  setting s;
+  if (!name) return s;
+  s.name = name;
   const bp_host_api* h = host();
-  if (!BP_SDK_HOST_HAS(h, get_option)) {
-    if (!name || std::string(name) == "fault") return {};
-    const char* env = std::getenv((std::string("BACKPLANE_") + name).c_str());
-    return env ? std::string(env) : std::string();
+  const std::string env_name = "BACKPLANE_" + s.name;
+  if (BP_SDK_HOST_HAS(h, get_option)) {
+    const char* v = h->get_option(h->host_context, name);
+    if (v) s.value = v;
+  } else if (s.name != "fault" && !(setting_names_a_location(s.name) && secure_mode())) {
+    const char* env = std::getenv(env_name.c_str());
+    if (env) s.value = env;
   }
-  const char* v = h->get_option(h->host_context, name);
-  return v ? std::string(v) : std::string();
+  if (s.name == "fault" || !setting_names_a_location(s.name) || !secure_mode()) return s;
+  // Read only to say what was ignored; never used.
+  const char* env = std::getenv(env_name.c_str());
+  if (env && *env) {
+    if (s.value == env) s.value.clear();
+    s.ignored_value = env;
+    s.ignored_reason = secure_mode_reason();
+  }
+  return s;
 }
+
+// The value of read_setting(name) ("" when unset or ignored).
+inline std::string option(const char* name) { return read_setting(name).value; }
 
 // Runs fn() (returning void or bp_status); converts every exception into a status + message.
 template <typename Fn>
