@@ -53,8 +53,12 @@ void unregister_tensor(bp_tensor_t t) {
 }
 
 std::string human_summary(const bp_runtime_s& rt) {
-  std::string s;
+  std::string s, notes;
   for (auto& r : rt.records) {
+    if (r->cause == BP_CAUSE_DUPLICATE) {  // a note, never the reason: the first copy decided
+      notes += "\n  note: " + r->path + " is another copy of '" + r->name + "', ignored (the first one found is used)";
+      continue;
+    }
     s += "\n  - " + r->name + " (" + r->path + "): " + bp_state_name(r->state);
     if (r->state != BP_STATE_READY || !r->selected) {
       if (r->cause != BP_CAUSE_NONE)
@@ -69,7 +73,7 @@ std::string human_summary(const bp_runtime_s& rt) {
     for (auto& p : rt.discovery.search_paths) s += " " + p.path + " [" + p.origin + (p.exists ? "" : ", missing") + "]";
     s += ")";
   }
-  return s;
+  return s + notes;
 }
 
 }  // namespace bp::core

@@ -77,6 +77,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     for (const std::string& b : cfg.backends)
       if (b.empty()) violated("empty backend name accepted", fields[2]);
+    // A list that was written but names nothing (",,,") is an error, never "no list".
+    if (present[8] && !fields[8].empty() && cfg.disabled.empty()) violated("empty options.disable accepted", fields[8]);
+    if (present[4] && !fields[4].empty() && cfg.disabled.empty()) violated("empty BACKPLANE_DISABLE accepted", fields[4]);
+    const bool env_auto = fields[2].find_first_not_of(" \t") != std::string::npos &&
+                          fields[2].substr(fields[2].find_first_not_of(" \t")).rfind("auto", 0) == 0;
+    if (present[2] && !fields[2].empty() && !env_auto && !(present[7] && !fields[7].empty()) && cfg.backends.empty())
+      violated("BACKPLANE_BACKEND naming nothing accepted", fields[2]);
     for (const std::string& d : cfg.disabled)
       if (!cfg.is_disabled(d)) violated("disabled name not disabled", d);
     if (cfg.fallback != BP_FALLBACK_ALLOW && cfg.fallback != BP_FALLBACK_WARN && cfg.fallback != BP_FALLBACK_ERROR)
