@@ -5,69 +5,15 @@
 // (same sonames as the fakes) must not leak into another.
 #include <dlfcn.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <map>
-#include <memory>
 #include <string>
 
 #include "doctest/doctest.h"
 #include "elf_needed.hpp"
-#include "fake_host.hpp"
+#include "probe_support.hpp"
 
-namespace {
-
-using options = std::map<std::string, std::string>;
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// An empty folder that lives for the process.
-std::string empty_temp_folder() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/bp-cudnn-empty-XXXXXX";
-    const char* d = ::mkdtemp(tmpl);
-    REQUIRE(d != nullptr);
-    return std::string(d);
-  }();
-  return dir;
-}
-
-bool real_driver_present() {
-  static const bool present = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL) != nullptr;
-  return present;
-}
-
-struct probe_run {
-  bp_test::fake_host host;
-  std::unique_ptr<bp_test::plugin_file> plugin;
-  bp_status status = BP_ERR_INTERNAL;
-
-  explicit probe_run(std::map<std::string, std::string> options = {}) {
-    host.options = std::move(options);
-    plugin = std::make_unique<bp_test::plugin_file>(BP_CUDNN_PLUGIN_PATH, host.api());
-    status = plugin->api().probe(host.api());
-  }
-  const bp_test::recorded_dependency& dep(const std::string& soname) const {
-    const auto* d = host.dep(soname);
-    REQUIRE_MESSAGE(d != nullptr, "no dependency report for " << soname);
-    return *d;
-  }
-  void print() const {
-    for (const auto& d : host.deps) MESSAGE(d.name << " [cause " << d.cause << "]: " << d.message);
-    MESSAGE("verdict: state " << host.probe.state << " cause " << host.probe.cause << ": " << host.probe.message);
-  }
-};
-
-// A fake driver (tests/cudnn/fake_libs/fake_cuda_driver.c) found through CUDA_PATH.
-std::map<std::string, std::string> with_fake_driver(std::map<std::string, std::string> extra = {}) {
-  extra["CUDA_PATH"] = BP_FAKE_DRIVER_DIR;
-  return extra;
-}
-
-}  // namespace
+using namespace bp_test::probe;
 
 TEST_CASE("cudnn plugin file loads without vendor libraries and links none") {
   const std::vector<std::string> needed = bp_test::elf_needed(BP_CUDNN_PLUGIN_PATH);
@@ -283,18 +229,6 @@ TEST_CASE("cudnn fault no_device: NO_DEVICE from a working driver") {
   CHECK(contains(run.host.probe.remedy, "CUDA_VISIBLE_DEVICES"));
 }
 
-namespace {
-
-// probe + init with the fake driver and `fault`; returns init's status.
-bp_status init_with(probe_run& run) {
-  if (run.host.probe.state != BP_STATE_READY) return BP_ERR_UNAVAILABLE;
-  void* ctx = nullptr;
-  bp_status s = run.plugin->api().init(run.host.api(), &ctx);
-  if (s == BP_OK) run.plugin->api().shutdown(ctx);
-  return s;
-}
-}  // namespace
-
 TEST_CASE("cudnn fault oom_at_init: init fails with out_of_memory") {
   probe_run run(with_fake_driver({{"fault", "oom_at_init"}}));
   if (run.host.probe.state != BP_STATE_READY) {
@@ -320,26 +254,6 @@ TEST_CASE("cudnn fault init_fail: init fails with init_failed") {
   CHECK(s == BP_ERR_DEVICE);  // the core maps any non-OOM init failure to cause init_failed
   CHECK(contains(run.host.last_error, "cause init_failed"));
   CHECK(contains(run.host.last_error, "[fault injected: BACKPLANE_FAULT init_fail]"));
-}
-
-TEST_CASE("cudnn init: a malformed GPU_MEMORY_LIMIT is an invalid_argument naming the option") {
-  probe_run run(with_fake_driver({{"GPU_MEMORY_LIMIT", "lots"}}));
-  if (run.host.probe.state != BP_STATE_READY) {
-    MESSAGE("SKIPPED: probe is not READY with the fake driver here: " << run.host.probe.message);
-    return;
-  }
-  CHECK(init_with(run) == BP_ERR_INVALID_ARGUMENT);
-  CHECK(contains(run.host.last_error, "BACKPLANE_GPU_MEMORY_LIMIT='lots'"));
-}
-
-TEST_CASE("cudnn init: a malformed GPU_MEMORY_CACHING is an invalid_argument naming the option") {
-  probe_run run(with_fake_driver({{"GPU_MEMORY_CACHING", "sometimes"}}));
-  if (run.host.probe.state != BP_STATE_READY) {
-    MESSAGE("SKIPPED: probe is not READY with the fake driver here: " << run.host.probe.message);
-    return;
-  }
-  CHECK(init_with(run) == BP_ERR_INVALID_ARGUMENT);
-  CHECK(contains(run.host.last_error, "BACKPLANE_GPU_MEMORY_CACHING='sometimes'"));
 }
 
 TEST_CASE("cudnn init without a usable driver is UNAVAILABLE with the probe's reason") {
