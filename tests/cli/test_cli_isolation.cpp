@@ -1,6 +1,7 @@
 // test_cli_isolation.cpp — doctor survives plugins whose probe crashes or
 // hangs (test plugins and BACKPLANE_FAULT rehearsals on the real cudnn plugin).
 #include <doctest/doctest.h>
+#include "skip.hpp"
 
 #include "cli_runner.hpp"
 
@@ -73,7 +74,7 @@ TEST_CASE("an explicit plugin file given as --plugin-path is probed alone") {
 
 TEST_CASE("fault rehearsal: cudnn crash_in_probe and hang_in_probe under isolation") {
   if (!cli_test::plugin_built("cudnn")) {
-    MESSAGE("skipping: the cudnn plugin is not built here");
+    BP_SKIP("the cudnn plugin is not built here");
     return;
   }
   const auto crash = run_backplane({"doctor", "--json"}, {{"BACKPLANE_FAULT", "cudnn:crash_in_probe"}});
@@ -98,7 +99,7 @@ TEST_CASE("fault rehearsal: cudnn crash_in_probe and hang_in_probe under isolati
 // The marker is the plugin's wording: "hidden by fault injection (BACKPLANE_FAULT)"; "inject" matches it and "injected".
 TEST_CASE("fault rehearsal: cudnn missing=libcudnn.so.9 shows not_found, marked injected") {
   if (!cli_test::plugin_built("cudnn")) {
-    MESSAGE("skipping: the cudnn plugin is not built here");
+    BP_SKIP("the cudnn plugin is not built here");
     return;
   }
   const auto r = run_backplane({"doctor", "--json"}, {{"BACKPLANE_FAULT", "cudnn:missing=libcudnn.so.9"}});

@@ -53,3 +53,4 @@ assert abs(a - b) <= 1e-4 * abs(b), f"final loss cudnn {a} vs openblas-cpu {b}"
 print(f"train: cudnn loss {a:.6f}, openblas-cpu {b:.6f}; cudnn ran {runs['cudnn']['ops_on_backend']} ops itself")
 PY
 echo "PASS: doctor, devices and train on the emulated CUDA stack"
+echo "bp-test: ran=3 skipped=0"  # doctor, devices, train (scripts/check-test-counts.py)

@@ -353,7 +353,7 @@ std::unique_ptr<bp::nn::Sequential> reference_cnn(bp::runtime& rt) {
 
 TEST_CASE("GPU training: the reference CNN's loss falls on cudnn") {
 #ifndef BP_CUDNN_HAVE_NN
-  MESSAGE("SKIPPED: backplane_nn is not part of this build (BACKPLANE_BUILD_APPS=OFF)");
+  BP_SKIP("backplane_nn is not part of this build (BACKPLANE_BUILD_APPS=OFF)");
 #else
   auto gpu = cudnn_test::gpu_runtime_or_skip();
   if (!gpu) return;
@@ -402,7 +402,7 @@ TEST_CASE("GPU training loop: after warm-up a step allocates nothing and never w
   if (!gpu) return;
   const counter_fn counter = emulated_counters();
   if (!counter) {
-    MESSAGE("SKIPPED: driver call counters exist only on the emulated CUDA stack (tests/cudnn/emulator)");
+    BP_SKIP("driver call counters exist only on the emulated CUDA stack (tests/cudnn/emulator)");
     return;
   }
   const bp::nn::Dataset data = brightest_band(320);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "doctest/doctest.h"
+#include "skip.hpp"
 #include "elf_needed.hpp"
 #include "probe_support.hpp"
 
@@ -48,7 +49,7 @@ TEST_CASE("cudnn probe reports the real verdict on this machine") {
                          "libcudnn_engines_precompiled.so.9"})
     CHECK_MESSAGE(run.host.dep(so) != nullptr, "missing report for " << so);
   if (real_driver_present()) {
-    MESSAGE("SKIPPED driver_missing check: this machine has libcuda.so.1; verdict was: " << run.host.probe.message);
+    BP_SKIP("driver_missing check: this machine has libcuda.so.1; verdict was: " << run.host.probe.message);
     CHECK(run.host.probe.cause != BP_CAUSE_DRIVER_MISSING);
     return;
   }
@@ -157,7 +158,7 @@ TEST_CASE("cudnn fault version=libcudnn.so.9@8.9.7 runs the real version rule") 
   run.print();
   const auto& d = run.dep("libcudnn.so.9");
   if (d.loaded_path.empty()) {
-    MESSAGE("SKIPPED: cuDNN is not installed here, so there is no version to override: " << d.message);
+    BP_SKIP("cuDNN is not installed here, so there is no version to override: " << d.message);
     return;
   }
   CHECK(d.cause == BP_CAUSE_VERSION_MISMATCH);
@@ -169,7 +170,7 @@ TEST_CASE("cudnn fault version=libcublas.so.13@12.0.0 fails cuBLAS's same-major 
   probe_run run(options{{"fault", "version=libcublas.so.13@12.0.0"}});
   const auto& d = run.dep("libcublas.so.13");
   if (d.loaded_path.empty()) {
-    MESSAGE("SKIPPED: cuBLAS is not installed here: " << d.message);
+    BP_SKIP("cuBLAS is not installed here: " << d.message);
     return;
   }
   CHECK(d.cause == BP_CAUSE_VERSION_MISMATCH);
@@ -196,7 +197,7 @@ TEST_CASE("cudnn probe with a fake driver: READY with its device count") {
   CHECK(d.version_found == "13.0.0");
   CHECK(contains(d.loaded_path, BP_FAKE_DRIVER_DIR));
   if (run.dep("libcudnn.so.9").cause != BP_CAUSE_NONE || run.dep("libcublas.so.13").cause != BP_CAUSE_NONE) {
-    MESSAGE("SKIPPED READY check: cuDNN/cuBLAS are not usable here");
+    BP_SKIP("READY check: cuDNN/cuBLAS are not usable here");
     return;
   }
   CHECK(run.host.probe.state == BP_STATE_READY);
@@ -220,7 +221,7 @@ TEST_CASE("cudnn fault no_device: NO_DEVICE from a working driver") {
   run.print();
   CHECK(run.dep("libcuda.so.1").cause == BP_CAUSE_NONE);
   if (run.dep("libcudnn.so.9").cause != BP_CAUSE_NONE || run.dep("libcublas.so.13").cause != BP_CAUSE_NONE) {
-    MESSAGE("SKIPPED: cuDNN/cuBLAS are not usable here, so they fail first");
+    BP_SKIP("cuDNN/cuBLAS are not usable here, so they fail first");
     return;
   }
   CHECK(run.host.probe.state == BP_STATE_NO_DEVICE);
@@ -232,7 +233,7 @@ TEST_CASE("cudnn fault no_device: NO_DEVICE from a working driver") {
 TEST_CASE("cudnn fault oom_at_init: init fails with out_of_memory") {
   probe_run run(with_fake_driver({{"fault", "oom_at_init"}}));
   if (run.host.probe.state != BP_STATE_READY) {
-    MESSAGE("SKIPPED: probe is not READY with the fake driver here: " << run.host.probe.message);
+    BP_SKIP("probe is not READY with the fake driver here: " << run.host.probe.message);
     return;
   }
   CHECK(init_with(run) == BP_ERR_OUT_OF_MEMORY);
@@ -246,7 +247,7 @@ TEST_CASE("cudnn fault oom_at_init: init fails with out_of_memory") {
 TEST_CASE("cudnn fault init_fail: init fails with init_failed") {
   probe_run run(with_fake_driver({{"fault", "init_fail"}}));
   if (run.host.probe.state != BP_STATE_READY) {
-    MESSAGE("SKIPPED: probe is not READY with the fake driver here: " << run.host.probe.message);
+    BP_SKIP("probe is not READY with the fake driver here: " << run.host.probe.message);
     return;
   }
   const bp_status s = init_with(run);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "skip.hpp"
 #include "fake_host.hpp"
 #include "gpu_env.hpp"
 
@@ -37,7 +38,7 @@ std::unique_ptr<raw_plugin> open_or_skip() {
   p->t->probe(p->host.api());
   if (p->host.probe.state != BP_STATE_READY) {
     if (cudnn_test::gpu_required()) FAIL("the cudnn plugin must serve here: " << p->host.probe.message);
-    MESSAGE("SKIPPED: the cudnn plugin cannot serve here: " << p->host.probe.message);
+    BP_SKIP("the cudnn plugin cannot serve here: " << p->host.probe.message);
     return nullptr;
   }
   REQUIRE(p->t->init(p->host.api(), &p->ctx) == BP_OK);

@@ -25,7 +25,7 @@ bool driver_present() { return ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL) !
 
 TEST_CASE("runtime with backends cudnn then openblas-cpu falls back with a structured event") {
   if (driver_present()) {
-    MESSAGE("SKIPPED: this machine has a CUDA driver, so there is no driver_missing fallback to observe");
+    BP_SKIP("this machine has a CUDA driver, so there is no driver_missing fallback to observe");
     return;
   }
   cudnn_test::event_log log;
@@ -82,7 +82,7 @@ TEST_CASE("runtime fault cudnn:missing=libcudnn.so.9 reaches the plugin's report
 
 TEST_CASE("runtime with fallback=error refuses and carries the cudnn report") {
   if (driver_present()) {
-    MESSAGE("SKIPPED: this machine has a CUDA driver");
+    BP_SKIP("this machine has a CUDA driver");
     return;
   }
   bp_runtime_options o = cudnn_test::hermetic_options("cudnn,openblas-cpu");

@@ -9,6 +9,7 @@
 
 #include "backplane/backplane.hpp"
 #include "doctest/doctest.h"
+#include "skip.hpp"
 #include "gpu_env.hpp"
 
 namespace cudnn_test {
@@ -73,9 +74,9 @@ inline std::unique_ptr<bp::runtime> gpu_runtime_or_skip(bool use_environment = f
     const std::string why = bp_last_error_message();
     if (gpu_required()) FAIL("the cudnn plugin must serve here (BP_CUDNN_TEST_STACK / BP_CUDNN_TEST_REQUIRE_GPU): " << why);
     if (why.find("libcuda.so.1 not found") != std::string::npos)
-      MESSAGE("SKIPPED: no CUDA driver (libcuda.so.1 not found)");
+      BP_SKIP("no CUDA driver (libcuda.so.1 not found)");
     else
-      MESSAGE("SKIPPED: the cudnn plugin cannot serve here: " << why);
+      BP_SKIP("the cudnn plugin cannot serve here: " << why);
     return nullptr;
   }
   bp_runtime_destroy(rt);

@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   }
+  if (files.empty()) {
+    std::fprintf(stderr, "replay: no input found: a replay of nothing proves nothing\n");
+    return 1;
+  }
   std::printf("replay: %zu input(s) ran without a crash\n", files.size());
+  std::printf("bp-test: ran=%zu skipped=0\n", files.size());  // read by scripts/check-test-counts.py
   return 0;
 }

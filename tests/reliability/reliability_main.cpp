@@ -1,5 +1,5 @@
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
+// reliability_main.cpp — sanitizer defaults of the reliability suite (its main is
+// the shared one, tests/support/doctest_main.cpp).
 
 // The OOM tests ask for terabytes on purpose and expect NULL back from the
 // allocator, which ASan turns into a fatal report unless told otherwise. The

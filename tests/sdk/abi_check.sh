@@ -72,6 +72,7 @@ case "$mode" in
         echo "OK: the ABI matches the baseline"
       fi
     fi
+    echo "bp-test: ran=2 skipped=0"  # exported functions, public types (scripts/check-test-counts.py)
     exit $status
     ;;
   selftest)
@@ -93,6 +94,7 @@ case "$mode" in
       echo "FAIL: removing bp_event.remedy was not reported as incompatible (abidiff exit $rc)"; exit 1
     fi
     echo "OK: the check flags a removed struct member (abidiff exit $rc)"
+    echo "bp-test: ran=1 skipped=0"
     ;;
   *) echo "usage: $0 check|generate|selftest ..."; exit 2 ;;
 esac

@@ -36,10 +36,15 @@ capsule_rename.restype = ctypes.c_int
 capsule_rename.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 
+checks_passed = 0
+
+
 def check(condition, message):
+    global checks_passed
     if not condition:
         print("FAIL:", message)
         sys.exit(1)
+    checks_passed += 1
     print("ok:", message)
 
 
@@ -75,3 +80,4 @@ helper.bp_test_release_import()
 check(helper.bp_test_import_deleter_calls() == 1, "bp called torch's deleter exactly once when it dropped the tensor")
 helper.bp_test_shutdown()
 print("PASS: DLPack round trips with PyTorch", torch.__version__)
+print(f"bp-test: ran={checks_passed} skipped=0")  # read by scripts/check-test-counts.py

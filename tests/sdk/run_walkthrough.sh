@@ -35,3 +35,4 @@ grep -Eq '^  template +ready .*<- selected' walkthrough.log ||
   { echo "expected 'backplane devices' to show the template plugin ready and selected"; exit 1; }
 grep -q '^PASSED: ' walkthrough.log || { echo "expected 'backplane conformance' to end with PASSED"; exit 1; }
 echo "OK: the walkthrough in $(basename "$doc") works as written"
+echo "bp-test: ran=2 skipped=0"  # devices and conformance as the doc promises (scripts/check-test-counts.py)

@@ -1,7 +1,6 @@
 // test_conformance_doctest.cpp — the conformance kit's doctest front end
 // (backplane/conformance/doctest.hpp), the way a plugin author would wire it
 // into their own test program, run on the libc++ build of the template.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "backplane/conformance/doctest.hpp"

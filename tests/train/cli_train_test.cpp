@@ -86,7 +86,7 @@ bool have_cli() {
 #ifdef BACKPLANE_CLI
   return true;
 #else
-  MESSAGE("skipped: the backplane tool is not part of this build");
+  BP_SKIP("the backplane tool is not part of this build");
   return false;
 #endif
 }

@@ -156,7 +156,7 @@ TEST_CASE("a missing Fashion-MNIST folder names the file and the Debian package"
 TEST_CASE("the installed Fashion-MNIST files load (60000 + 10000 images, 10 balanced classes)") {
   const std::string dir = BACKPLANE_FASHION_MNIST_DIR;
   if (!fs::exists(fs::path(dir) / "train-images-idx3-ubyte.gz")) {
-    MESSAGE("skipped: " << dir << " has no Fashion-MNIST (install the Debian package dataset-fashion-mnist)");
+    BP_SKIP("" << dir << " has no Fashion-MNIST (install the Debian package dataset-fashion-mnist)");
     return;
   }
   const bp::nn::TrainTestSplit data = bp::nn::load_fashion_mnist(dir);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include "skip.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -38,7 +39,7 @@ inline std::unique_ptr<bp::runtime> openblas_runtime(int threads = 0) {
     unsetenv("BACKPLANE_CPU_THREADS");
   return rt;
 #else
-  MESSAGE("skipped: the openblas-cpu plugin is not part of this build");
+  BP_SKIP("the openblas-cpu plugin is not part of this build");
   return nullptr;
 #endif
 }

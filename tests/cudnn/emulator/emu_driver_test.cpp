@@ -2,7 +2,6 @@
 // plugin's tests rely on it to enforce (deferred stream work, device-pointer
 // checks, contexts), and its SIMT execution of the plugin's cooperative
 // kernels (block reductions, warp shuffles) gives the right answers.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <cuda.h>
 #include <doctest/doctest.h>
 

@@ -3,7 +3,6 @@
 // convolution in both modes and both layouts, padding/stride, both backward
 // passes, max-pool gradient routing, softmax/activation in place, beta == 0
 // never reading the (NaN-poisoned) output, and call-time rejections.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <cublas_v2.h>
 #include <cuda.h>
