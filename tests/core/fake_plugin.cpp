@@ -18,7 +18,8 @@
 //   FAKE_INIT_THROWS         init throws through a guard (becomes BP_ERR_INTERNAL)
 //   FAKE_STATIC_CRASH        a static constructor dereferences NULL (crash at dlopen)
 //   FAKE_DECLARED_NAME "x"   the table declares name "x" instead of FAKE_NAME (posing as another plugin)
-//   FAKE_DECLARED_NAME_LINE  the table declares a name holding a newline and a fake verdict line
+//   FAKE_DECLARED_NAME_LINE  the table declares a name holding a byte that is not UTF-8, a newline and a fake
+//                            verdict line
 //   FAKE_ECHO_OPTIONS        probe reports READY with the message "CUDA_PATH=<v>|DEP_SEARCH=<v>|CPU_THREADS=<v>",
 //                            each as get_option returned it ("-" when unset)
 //   FAKE_DEFERRED_COPY       mem_copy only queues the copy; stream_synchronize runs the queue
@@ -233,7 +234,7 @@ extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host
 #if defined(FAKE_DECLARED_NAME)
     t.name = FAKE_DECLARED_NAME;
 #elif defined(FAKE_DECLARED_NAME_LINE)
-    t.name = "liar\nVerdict: ready";
+    t.name = "liar\xff\nVerdict: ready";
 #else
     t.name = FAKE_NAME;
 #endif

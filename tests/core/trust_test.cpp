@@ -159,9 +159,10 @@ TEST_CASE("plugin names: a plugin is known by its file name and cannot pose as a
   record_view liar = record_of(rt.get(), "liar");
   REQUIRE(liar.found);
   CHECK(liar.state == BP_STATE_INCOMPATIBLE);
-  CHECK(liar.message.find("declares the name 'liar\\x0aVerdict: ready'") != std::string::npos);
+  CHECK(liar.message.find("declares the name 'liar\\xff\\x0aVerdict: ready'") != std::string::npos);
   CHECK(liar.message.find('\n') == std::string::npos);
-  CHECK(std::string(rt.report_json()).find("\"name\": \"fakegpu\"") != std::string::npos);
+  json report = json::parse(rt.report_json());
+  CHECK(report["selected"]["backend"] == "fakegpu");
 
   // A file name that is not a plugin name (a newline in it) is refused before it is loaded.
   std::string dir = temp_dir("odd-name");
