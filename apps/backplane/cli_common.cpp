@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "tool_output.hpp"
 
 namespace bp::cli {
 
@@ -39,7 +42,22 @@ void add_common_options(CLI::App& command, common_options& options) {
   command.add_flag("--json", options.json, "Print machine-readable JSON on stdout instead of text");
 }
 
-bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+void add_timeout_option(CLI::App& command, double& seconds) {
+  constexpr double kMaxSeconds = 86400.0;
+  command.add_option("--timeout", seconds, "Seconds each isolated probe may take (default 10)")
+      ->type_name("SECONDS")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double value = 0.0;
+            if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number of seconds";
+            if (!std::isfinite(value) || value <= 0.0 || value > kMaxSeconds)
+              return "'" + text + "' is not a number of seconds in (0, 86400]";
+            return std::string();
+          },
+          "SECONDS in (0, 86400]"));
+}
+
+bool stdout_is_terminal() { return results_on_terminal(); }
 
 bool colour_wanted() {
   const char* no_colour = std::getenv("NO_COLOR");

@@ -41,9 +41,13 @@ struct common_options {
 };
 void add_common_options(CLI::App& command, common_options& options);
 
+// --timeout SECONDS of the commands that probe in child processes: a finite
+// number > 0 and at most a day (nan, inf, 0 and negatives are usage errors).
+void add_timeout_option(CLI::App& command, double& seconds);
+
 // ---- terminal styling -------------------------------------------------------
 
-// True when stdout is a terminal (isatty).
+// True when the results reach a terminal (tool_output.hpp: decided before any redirection).
 bool stdout_is_terminal();
 // Colour only on a terminal and only when NO_COLOR is unset or empty (no-color.org).
 bool colour_wanted();

@@ -13,6 +13,7 @@
 #include "isolated_probe.hpp"
 #include "report_collect.hpp"
 #include "report_text.hpp"
+#include "tool_output.hpp"
 
 namespace bp::cli {
 namespace {
@@ -21,7 +22,7 @@ using json = nlohmann::json;
 
 struct devices_options {
   common_options common;
-  bool isolate = false;
+  bool isolate = true;
   double timeout_seconds = 10.0;
 };
 
@@ -50,7 +51,8 @@ json devices_view(const json& report) {
           {"preferred", report.value("preferred", json(nullptr))},
           {"selected", report.value("selected", json(nullptr))},
           {"verdict", json_string(report, "verdict")},
-          {"summary", verdict_line(report)}};
+          {"summary", verdict_line(report)},
+          {"notes", report_notes(report)}};
 }
 
 std::string describe_device(const json& device) {
@@ -81,6 +83,8 @@ std::string render_devices(const json& report, const palette& style) {
       const std::string remedy = failure_remedy(plugin);
       if (!remedy.empty()) out += fmt::format("      fix     {}\n", remedy);
     }
+    const std::string tail = child_output_tail(plugin, 3);
+    if (!tail.empty()) out += fmt::format("      output  {}\n", tail);
     int index = 0;
     for (const json& device : json_array(plugin, "devices"))
       out += fmt::format("      device {}: {}\n", index++, describe_device(device));
@@ -91,6 +95,7 @@ std::string render_devices(const json& report, const palette& style) {
   out += "\n" + style.bold("A host application would get: ") +
          (selected.empty() ? style.bad("nothing") : style.good(json_string(selected, "backend"))) + "\n";
   out += verdict_line(report) + "\n";
+  for (const std::string& note : report_notes(report)) out += style.dim("Note: " + note) + "\n";
   return out;
 }
 
@@ -100,9 +105,9 @@ void run_devices(const devices_options& options) {
   request.backends = options.common.backends;
   json report = gather_report(request, options.isolate, options.timeout_seconds);
   if (options.common.json)
-    std::printf("%s\n", devices_view(report).dump(2).c_str());
+    print_result(json_text(devices_view(report), 2) + "\n");
   else
-    std::fputs(render_devices(report, palette(colour_wanted())).c_str(), stdout);
+    print_result(render_devices(report, palette(colour_wanted())));
   set_exit_code(exit_ready);
 }
 
@@ -116,10 +121,10 @@ void register_devices_command(CLI::App& app) {
                  "which backend a host application would get now");
   bp::cli::add_common_options(*devices, options->common);
   devices->add_flag("--isolate,!--no-isolate", options->isolate,
-                    "Probe each plugin file in its own child process (default off for devices)");
-  devices->add_option("--timeout", options->timeout_seconds, "Seconds each isolated probe may take (default 10)")
-      ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+                    "Probe each plugin file in its own child process (default on: a plugin that crashes, hangs, "
+                    "writes to stdout or ends its process cannot change the listing); --no-isolate probes every "
+                    "plugin together in one child process");
+  bp::cli::add_timeout_option(*devices, options->timeout_seconds);
   devices->footer("Exit codes: 0 = listed (whatever the plugins' states); 1 = usage or internal error.\n"
                   "Use `backplane doctor` for a verdict as an exit code.");
   devices->callback([options]() { bp::cli::run_devices(*options); });

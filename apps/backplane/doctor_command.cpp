@@ -1,5 +1,6 @@
 // doctor_command.cpp — `backplane doctor`: the whole diagnosis on one screen,
 // ending with one verdict line; --json prints the report itself.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "isolated_probe.hpp"
 #include "report_collect.hpp"
 #include "report_text.hpp"
+#include "tool_output.hpp"
 
 namespace bp::cli {
 namespace {
@@ -101,12 +103,13 @@ void render_plugins(std::string& out, const json& report, const palette& style) 
       const std::string remedy = failure_remedy(plugin);
       if (!remedy.empty()) out += fmt::format("    fix       {}\n", remedy);
     }
-    const json& isolation = json_object(plugin, "isolation");
-    const std::string tail = json_string(isolation, "output_tail");
-    if ((state == "probe_crashed" || state == "probe_timeout") && !tail.empty()) {
-      std::string last = tail.substr(tail.size() > 400 ? tail.size() - 400 : 0);
-      while (!last.empty() && (last.back() == '\n' || last.back() == '\r')) last.pop_back();
-      out += fmt::format("    output    {}\n", last);
+    // What its isolated child printed (warnings, a crash message): shown whatever the state.
+    const std::string tail = child_output_tail(plugin);
+    size_t line_start = 0;
+    for (bool first = true; !tail.empty() && line_start <= tail.size(); first = false) {
+      const size_t end = std::min(tail.find('\n', line_start), tail.size());
+      out += fmt::format("    {:<9} {}\n", first ? "output" : "", tail.substr(line_start, end - line_start));
+      line_start = end + 1;
     }
     const json& deps = json_array(plugin, "dependencies");
     if (!deps.empty()) out += "    dependencies\n";
@@ -158,7 +161,7 @@ std::string render_doctor(const json& report, const doctor_options& options, con
                      json_string(report, "backplane_version", bp_version_string()), json_int(abi, "major"),
                      json_int(abi, "minor"),
                      options.isolate ? fmt::format("on (one child per plugin file, timeout {} s)", options.timeout_seconds)
-                                     : std::string("off (probed in this process)"));
+                                     : std::string("off (every plugin probed in one child process)"));
   render_discovery(out, report, style);
   render_plugins(out, report, style);
   render_environment(out, report, style);
@@ -166,6 +169,7 @@ std::string render_doctor(const json& report, const doctor_options& options, con
   const std::string verdict = json_string(report, "verdict");
   const std::string line = "Verdict: " + verdict_line(report);
   out += "\n" + (verdict == "ready" ? style.good(line) : verdict == "fell_back" ? style.warn(line) : style.bad(line)) + "\n";
+  for (const std::string& note : report_notes(report)) out += style.dim("Note: " + note) + "\n";
   return out;
 }
 
@@ -174,11 +178,10 @@ void run_doctor(const doctor_options& options) {
   request.plugin_paths = options.common.plugin_paths;
   request.backends = options.common.backends;
   json report = gather_report(request, options.isolate, options.timeout_seconds);
-  if (options.common.json) {
-    std::printf("%s\n", report.dump(2).c_str());
-  } else {
-    std::fputs(render_doctor(report, options, palette(colour_wanted())).c_str(), stdout);
-  }
+  if (options.common.json)
+    print_result(json_text(report, 2) + "\n");
+  else
+    print_result(render_doctor(report, options, palette(colour_wanted())));
   set_exit_code(exit_code_for_verdict(json_string(report, "verdict")));
 }
 
@@ -194,10 +197,9 @@ void register_doctor_command(CLI::App& app) {
   bp::cli::add_common_options(*doctor, options->common);
   doctor->add_flag("--isolate,!--no-isolate", options->isolate,
                    "Probe each plugin file in its own child process (default on): a crash or hang is reported as "
-                   "probe_crashed / probe_timeout instead of killing the tool");
-  doctor->add_option("--timeout", options->timeout_seconds, "Seconds each isolated probe may take (default 10)")
-      ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+                   "probe_crashed / probe_timeout instead of killing the tool. --no-isolate probes every plugin "
+                   "together in one child process, as a host application loads them");
+  bp::cli::add_timeout_option(*doctor, options->timeout_seconds);
   doctor->footer(bp::cli::exit_codes_help);
   doctor->callback([options]() { bp::cli::run_doctor(*options); });
 }

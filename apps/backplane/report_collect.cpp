@@ -45,6 +45,10 @@ nlohmann::json environment_snapshot() {
   return env;
 }
 
+bool is_configuration_status(bp_status status) {
+  return status != BP_OK && status != BP_ERR_UNAVAILABLE && status != BP_ERR_POLICY;
+}
+
 namespace {
 
 struct creation {
@@ -88,6 +92,7 @@ creation create_and_report(const runtime_request& request) {
     if (!request.skip_destroy) bp_runtime_destroy(runtime);
     throw std::runtime_error(std::string("the core's report is not valid JSON: ") + e.what());
   }
+  if (request.while_created) request.while_created(runtime, out.report);
   if (!request.skip_destroy) bp_runtime_destroy(runtime);
   return out;
 }
@@ -102,7 +107,7 @@ collected_report collect_report_in_process(const runtime_request& request) {
   out.runtime_created = first.status == BP_OK;
   if (first.status == BP_OK) {
     out.report = std::move(first.report);
-  } else if (first.status != BP_ERR_UNAVAILABLE) {
+  } else if (is_configuration_status(first.status)) {
     out.configuration_error = true;
     out.report = {{"schema_version", 1}, {"plugins", nlohmann::json::array()}, {"verdict", "error"},
                   {"runtime_error", {{"status", bp_status_name(first.status)}, {"message", first.error}}}};

@@ -4,6 +4,7 @@
 // of an isolated probe (isolated_probe.hpp).
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ struct configuration_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The one rule for what a failed bp_runtime_create means: "nothing can serve"
+// (BP_ERR_UNAVAILABLE, or BP_ERR_POLICY under BACKPLANE_FALLBACK=error: exit 3
+// where a command reports a verdict) or a configuration error (any other
+// status, e.g. INVALID_ARGUMENT for a bad BACKPLANE_* value or a setting a
+// plugin rejects: exit 1, never a silent fallback).
+bool is_configuration_status(bp_status status);
+
 // What to ask the core for.
 struct runtime_request {
   std::vector<std::string> plugin_paths;  // searched first (origin host_api)
@@ -29,6 +37,9 @@ struct runtime_request {
   // bp_runtime_destroy so a plugin's shutdown bug (seen: a thread-pool join
   // that never returns) cannot turn a finished probe into a timeout.
   bool skip_destroy = false;
+  // Called with the created runtime and its report before it is destroyed
+  // (isolated children send the report, then run their post-init check).
+  std::function<void(bp_runtime_t, const nlohmann::json& report)> while_created;
 };
 
 struct collected_report {

@@ -49,6 +49,7 @@ json isolation_record(const isolated_result& result) {
     record["signal_number"] = o.signal;
   }
   if (o.how == child_outcome::end::spawn_failed) record["error"] = o.error;
+  if (result.check.is_object()) record["post_init_check"] = result.check;
   return record;
 }
 
@@ -58,32 +59,27 @@ json synthesized_plugin(const isolated_result& result, const isolation_settings&
   const std::string file = result.file;
   const std::string name = json_string(id, "name", plugin_name_from_path(file));
   const child_outcome& o = result.outcome;
-  std::string state, message, remedy;
   const std::string disable_hint = fmt::format("BACKPLANE_DISABLE={}", name);
-  if (o.how == child_outcome::end::timed_out) {
-    state = "probe_timeout";
-    message = fmt::format("the isolated load+probe of {} did not finish within {} s and was killed", file,
-                          settings.timeout_seconds);
+  const bool timed_out = o.how == child_outcome::end::timed_out;
+  const std::string state = timed_out ? "probe_timeout" : "probe_crashed";
+  std::string message = fmt::format("the isolated load+probe of {} {}", file, describe_child_end(o, settings.timeout_seconds));
+  std::string remedy;
+  if (timed_out) {
     remedy = fmt::format(
         "a vendor library or driver call is hanging: check `BACKPLANE_LOG=debug backplane doctor --no-isolate` "
         "output for the last step; raise --timeout if the probe is just slow; skip the plugin with {}",
         disable_hint);
   } else if (o.how == child_outcome::end::signalled) {
-    state = "probe_crashed";
-    message = fmt::format("the isolated load+probe of {} was killed by {} (signal {}) after {:.2f} s", file,
-                          signal_name(o.signal), o.signal, o.seconds);
     remedy = fmt::format(
         "the plugin or a library it loads crashed: see the output tail, check that the vendor libraries are a "
         "coherent set (BACKPLANE_LOG=debug); skip the plugin with {} and report it to its vendor",
         disable_hint);
   } else if (o.how == child_outcome::end::spawn_failed) {
-    state = "probe_crashed";
-    message = "could not start the isolated probe: " + o.error;
     remedy = "retry with --no-isolate, or free process/memory resources";
   } else {
-    state = "probe_crashed";
-    message = fmt::format("the isolated probe of {} exited with status {} without a report", file, o.exit_status);
-    remedy = fmt::format("see the output tail; skip the plugin with {}", disable_hint);
+    message += " without a report";
+    remedy = fmt::format("a plugin must never end its host process: see the output tail; skip the plugin with {} "
+                         "and report it to its vendor", disable_hint);
   }
   if (id.contains("load_error"))
     message += "; loading it directly failed: " + json_string(id, "load_error");
@@ -100,6 +96,36 @@ json synthesized_plugin(const isolated_result& result, const isolation_settings&
           {"abi", id.contains("abi") ? id["abi"] : json(nullptr)},
           {"devices", json::array()},
           {"dependencies", json::array()}};
+}
+
+// A backend the child initialised is ready only if the post-init check (one
+// tiny op, then the settle time) passed with the child still alive.
+void apply_post_init_check(json& plugin, const isolated_result& result, const isolation_settings& settings) {
+  if (!result.created || json_string(plugin, "state") != "ready" || !json_bool(plugin, "selected")) return;
+  const json& check = result.check;
+  if (check.is_object() && json_bool(check, "ok")) return;
+  const std::string name = json_string(plugin, "name");
+  if (check.is_object()) {  // the child lived, the op failed
+    plugin["state"] = "init_failed";
+    plugin["cause"] = "plugin_error";
+    plugin["message"] = fmt::format("initialised, but its first operation ({}) failed: {}",
+                                    json_string(check, "what"), json_string(check, "error"));
+    plugin["remedy"] = fmt::format("the backend cannot run work although it initialised: check its vendor "
+                                   "libraries (BACKPLANE_LOG=debug); skip it with BACKPLANE_DISABLE={}", name);
+  } else {
+    const bool timed_out = result.outcome.how == child_outcome::end::timed_out;
+    plugin["state"] = timed_out ? "probe_timeout" : "probe_crashed";
+    plugin["cause"] = plugin["state"];
+    plugin["message"] = fmt::format(
+        "initialised, then the isolated process {} during the post-init check (one tiny op, then {} s alive): "
+        "the plugin or a vendor thread {} shortly after init, and would do the same in a host application",
+        describe_child_end(result.outcome, settings.timeout_seconds), settings.settle_seconds,
+        timed_out ? "hangs" : "fails");
+    plugin["remedy"] = fmt::format("see the output tail; skip the plugin with BACKPLANE_DISABLE={} and report it to "
+                                   "its vendor", name);
+  }
+  plugin["stage"] = "init";
+  plugin["devices"] = json::array();
 }
 
 }  // namespace
@@ -134,6 +160,11 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
     json isolation = isolation_record(result);
     json candidate = {{"path", file}, {"decision", "loaded"}, {"reason", ""}, {"isolation", isolation["outcome"]}};
     std::vector<json> entries;
+    if (result.report.is_object() && json_string(result.report, "verdict") == "error") {
+      // The core refused the settings themselves (the same in every child): a configuration error.
+      throw configuration_error(json_string(json_object(result.report, "runtime_error"), "message",
+                                            "the core refused the settings"));
+    }
     if (result.report.is_object()) {
       if (report["policy"].is_null() && result.report.contains("policy")) report["policy"] = result.report["policy"];
       if (result.report.contains("schema_version")) report["schema_version"] = result.report["schema_version"];
@@ -155,6 +186,7 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
       candidate["reason"] = entries.back()["message"];
     }
     for (json& plugin : entries) {
+      apply_post_init_check(plugin, result, settings);
       plugin["isolation"] = isolation;
       plugin["selected"] = false;
       const std::string name = json_string(plugin, "name");

@@ -100,10 +100,45 @@ std::string backend_label(const json& plugin) {
   return fmt::format("backend '{}'", name);
 }
 
+bool is_duplicate_copy(const json& plugin) { return json_string(plugin, "cause") == "duplicate"; }
+
 const json* find_plugin(const json& report, const std::string& name) {
-  for (const json& plugin : json_array(report, "plugins"))
-    if (json_string(plugin, "name") == name) return &plugin;
-  return nullptr;
+  const json* duplicate = nullptr;
+  for (const json& plugin : json_array(report, "plugins")) {
+    if (json_string(plugin, "name") != name) continue;
+    if (!is_duplicate_copy(plugin)) return &plugin;
+    if (!duplicate) duplicate = &plugin;
+  }
+  return duplicate;
+}
+
+std::vector<std::string> report_notes(const json& report) {
+  std::vector<std::string> notes;
+  for (const json& plugin : json_array(report, "plugins")) {
+    if (!is_duplicate_copy(plugin)) continue;
+    const std::string name = json_string(plugin, "name");
+    const json* used = find_plugin(report, name);
+    const std::string first = used && used != &plugin ? json_string(*used, "path") : std::string();
+    notes.push_back(fmt::format("plugin '{}' was found again at {} and that copy was ignored (the first copy found "
+                                "wins{}); remove one copy if they differ",
+                                name, json_string(plugin, "path"), first.empty() ? "" : ": " + first));
+  }
+  return notes;
+}
+
+std::string child_output_tail(const json& plugin, size_t max_lines) {
+  std::string tail = json_string(json_object(plugin, "isolation"), "output_tail");
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) tail.pop_back();
+  size_t start = tail.size(), lines = 0;
+  while (start > 0 && lines < max_lines) {
+    const size_t newline = tail.rfind('\n', start - 1);
+    ++lines;
+    start = newline == std::string::npos ? 0 : newline + (lines < max_lines ? 0 : 1);
+    if (newline == std::string::npos) break;
+  }
+  std::string out = tail.substr(start);
+  while (!out.empty() && out.front() == '\n') out.erase(0, 1);
+  return out;
 }
 
 std::string verdict_line(const json& report) {
@@ -144,7 +179,10 @@ std::string verdict_line(const json& report) {
   for (const json& name : json_array(json_object(report, "policy"), "backends"))
     if (name.is_string()) listed.push_back(name.get<std::string>());
   std::vector<std::string> reasons, unlisted_ready;
+  const json* first_candidate = nullptr;
   for (const json& plugin : json_array(report, "plugins")) {
+    if (is_duplicate_copy(plugin)) continue;  // a note (report_notes), not a reason
+    if (!first_candidate) first_candidate = &plugin;
     const std::string name = json_string(plugin, "name");
     const std::string state = json_string(plugin, "state");
     if (!listed.empty() && std::find(listed.begin(), listed.end(), name) == listed.end()) {
@@ -157,8 +195,7 @@ std::string verdict_line(const json& report) {
   if (!unlisted_ready.empty())
     reasons.push_back("ready but not in the backend list: " + join(unlisted_ready, ", "));
   return "Nothing usable: no backend can serve. " + join(reasons, "; ") + "." +
-         fix_for(wanted ? wanted : (json_array(report, "plugins").empty() ? nullptr
-                                                                           : &json_array(report, "plugins")[0]));
+         fix_for(wanted ? wanted : first_candidate);
 }
 
 }  // namespace bp::cli

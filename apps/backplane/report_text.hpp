@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,11 +29,23 @@ std::string failure_remedy(const nlohmann::json& plugin);
 // "GPU backend 'cudnn'" / "CPU backend 'openblas-cpu'" / "backend 'x'".
 std::string backend_label(const nlohmann::json& plugin);
 
-// The plugin entry named `name`, or nullptr.
+// True for the record of a second copy of a plugin (refused: the first copy found wins).
+bool is_duplicate_copy(const nlohmann::json& plugin);
+
+// The plugin entry named `name` that took part in the selection (never a
+// refused duplicate copy when the plugin itself is there), or nullptr.
 const nlohmann::json* find_plugin(const nlohmann::json& report, const std::string& name);
 
-// The final verdict, one line (no trailing newline).
+// The final verdict, one line (no trailing newline). It names the cause that
+// decided the outcome; a refused duplicate copy is a note, never the verdict.
 std::string verdict_line(const nlohmann::json& report);
+
+// Remarks that did not decide the outcome (duplicate copies), one per line.
+std::vector<std::string> report_notes(const nlohmann::json& report);
+
+// The last lines an isolated child printed (warnings, a crash message), ""
+// when none; at most `max_lines` lines.
+std::string child_output_tail(const nlohmann::json& plugin, size_t max_lines = 8);
 
 // "the dynamic linker's default search" for "", else the folder.
 std::string folder_label(const std::string& directory);

@@ -20,6 +20,9 @@
 #include "backplane/nn/nn.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "guarded_run.hpp"
+#include "report_collect.hpp"
+#include "tool_output.hpp"
 
 namespace {
 
@@ -112,12 +115,14 @@ struct Unavailable {
 
 // ---- output helpers -------------------------------------------------------------------
 
-// Human text goes to stdout, unless JSON is going there.
-std::FILE* text_stream(const TrainOptions& o) { return o.json && o.json_file.empty() ? stderr : stdout; }
+// Human text goes with the results, unless JSON is going there.
+std::FILE* text_stream(const TrainOptions& o) {
+  return o.json && o.json_file.empty() ? stderr : bp::cli::tool_stdout();
+}
 
 template <typename... Args>
 void say(std::FILE* out, fmt::format_string<Args...> format, Args&&... args) {
-  std::fputs(fmt::format(format, std::forward<Args>(args)...).c_str(), out);
+  bp::cli::write_text(out, fmt::format(format, std::forward<Args>(args)...));
   std::fflush(out);
 }
 
@@ -186,6 +191,14 @@ json describe_devices(const bp::runtime& probe, std::FILE* out, bool& gpu_ok) {
   return devices;
 }
 
+// The runtime could not be created at all: nothing can serve (exit 3), or the
+// settings are wrong (exit 1, like every other command).
+int creation_failed(bp_status status, const std::string& message) {
+  const bool configuration = bp::cli::is_configuration_status(status);
+  say(stderr, "backplane train: {}{}\n", configuration ? "configuration error: " : "", message);
+  return configuration ? bp::cli::exit_error : bp::cli::exit_nothing_usable;
+}
+
 // ---- one training run -----------------------------------------------------------------
 
 RunResult train_on(const bp::runtime& rt, const bp::nn::TrainTestSplit& data, const TrainOptions& o,
@@ -200,7 +213,7 @@ RunResult train_on(const bp::runtime& rt, const bp::nn::TrainTestSplit& data, co
 
   say(out, "Training on {} ({}): {} samples, batch {}, {} epoch(s)\n", result.backend, result.device,
       data.train.count, o.batch_size, o.epochs);
-  bp::nn::ProgressPrinter progress(out, bp::cli::stdout_is_terminal() && out == stdout);
+  bp::nn::ProgressPrinter progress(out, bp::cli::stdout_is_terminal() && out == bp::cli::tool_stdout());
   bp::nn::FitOptions fit;
   fit.epochs = o.epochs;
   fit.batch_size = o.batch_size;
@@ -352,8 +365,12 @@ int run_train(const TrainOptions& o) {
   bp::nn::TrainTestSplit data;
   try {
     data = load_data(o);
+    // Training on nothing would "complete" with no step run and no accuracy.
+    if (data.train.count == 0 || data.test.count == 0)
+      throw bp::nn::dataset_error("--dataset " + o.dataset + ": the " + (data.train.count == 0 ? "training" : "test") +
+                                  " set has no samples");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "backplane train: %s\n", e.what());
+    say(stderr, "backplane train: {}\n", e.what());
     return bp::cli::exit_error;
   }
   say(out, "Dataset: {} ({} training, {} test samples of {}x{}x{}, {} classes)\n", o.dataset, data.train.count,
@@ -364,8 +381,7 @@ int run_train(const TrainOptions& o) {
   try {
     probe.emplace(runtime_options(o, paths, nullptr, BP_FALLBACK_ALLOW));
   } catch (const bp::error& e) {
-    std::fprintf(stderr, "backplane train: %s\n", e.what());
-    return bp::cli::exit_nothing_usable;
+    return creation_failed(e.status(), e.what());
   }
   bool gpu_ok = false;
   const json devices = describe_devices(*probe, out, gpu_ok);
@@ -403,10 +419,14 @@ int run_train(const TrainOptions& o) {
       failed.backend = target;
       failed.status = "failed";
       failed.error = e.what();
-      std::fprintf(stderr, "backplane train: %s: %s\n", target.c_str(), e.what());
+      say(stderr, "backplane train: {}: {}\n", target, e.what());
       runs.push_back(std::move(failed));
-      // A backend that could not even start is "nothing usable"; a failure while training is an error.
-      exit_code = rt ? bp::cli::exit_error : bp::cli::exit_nothing_usable;
+      // A backend that could not even start is "nothing usable" (or a configuration error);
+      // a failure while training is an error.
+      const auto* start_error = dynamic_cast<const bp::error*>(&e);
+      exit_code = rt || !start_error || bp::cli::is_configuration_status(start_error->status())
+                      ? bp::cli::exit_error
+                      : bp::cli::exit_nothing_usable;
     }
   }
   const bool interrupted = g_stop_requested.load();
@@ -414,14 +434,16 @@ int run_train(const TrainOptions& o) {
   print_summary(runs, unavailable, o, out);
 
   if (o.json) {
-    const std::string text = result_json(runs, unavailable, devices, gpu_ok, o, data, interrupted).dump(2) + "\n";
+    const std::string text =
+        bp::cli::json_text(result_json(runs, unavailable, devices, gpu_ok, o, data, interrupted), 2) + "\n";
     if (o.json_file.empty()) {
-      std::fputs(text.c_str(), stdout);
+      bp::cli::print_result(text);
     } else {
       std::ofstream file(o.json_file);
       file << text;
+      file.close();
       if (!file) {
-        std::fprintf(stderr, "backplane train: cannot write %s\n", o.json_file.c_str());
+        say(stderr, "backplane train: cannot write {}\n", o.json_file);
         return bp::cli::exit_error;
       }
     }
@@ -459,6 +481,7 @@ void register_train_command(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->callback([options, cmd]() {
     options->json = cmd->count("--json") > 0;
-    bp::cli::set_exit_code(run_train(*options));
+    // Plugins run in this command's own process: guarded, so none can corrupt the results or end the tool.
+    bp::cli::set_exit_code(bp::cli::run_guarded("training", [&] { return run_train(*options); }));
   });
 }

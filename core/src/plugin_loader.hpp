@@ -19,6 +19,11 @@ namespace bp::core {
 
 class loaded_plugin;
 
+// "" when `path` looks like a whole ELF object (headers and loadable segments inside
+// the file), else why not; run before every dlopen of a plugin (also exposed as
+// bp_plugin_file_check for the tool's isolated children).
+std::string elf_precheck(const std::string& path);
+
 // The host table handed to one plugin instance, and what its callbacks need.
 // A plugin may cache the table pointer process-wide (the SDK's set_host does),
 // and another runtime may keep the library loaded after this instance is

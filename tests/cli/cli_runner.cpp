@@ -19,8 +19,10 @@ extern char** environ;
 
 namespace cli_test {
 
-run_result run_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                         double timeout_seconds) {
+namespace {
+
+// The hermetic environment of every run: ours without BACKPLANE_*, NO_COLOR=1, plus `env`.
+std::vector<std::string> test_environment(const std::map<std::string, std::string>& env) {
   std::vector<std::string> env_strings;
   for (char** entry = environ; *entry; ++entry) {
     const std::string text(*entry);
@@ -31,7 +33,17 @@ run_result run_backplane(const std::vector<std::string>& args, const std::map<st
   env_strings.push_back("NO_COLOR=1");
   for (const auto& [name, value] : env)
     if (value != "\x01unset") env_strings.push_back(name + "=" + value);
+  return env_strings;
+}
 
+}  // namespace
+
+namespace {
+
+// Spawns the tool with `args` in the test environment; `actions` set up its stdout and stderr.
+pid_t spawn_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                      posix_spawn_file_actions_t* actions) {
+  std::vector<std::string> env_strings = test_environment(env);
   std::vector<std::string> argv_strings{BACKPLANE_CLI_PATH};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv, envp;
@@ -39,7 +51,26 @@ run_result run_backplane(const std::vector<std::string>& args, const std::map<st
   argv.push_back(nullptr);
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(actions);
+  REQUIRE_MESSAGE(spawned == 0, "posix_spawn " << argv[0] << ": " << std::strerror(spawned));
+  return pid;
+}
 
+}  // namespace
+
+pid_t start_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                      const std::string& stdout_path, const std::string& stderr_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  return spawn_backplane(args, env, &actions);
+}
+
+run_result run_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                         double timeout_seconds) {
   int out_pipe[2], err_pipe[2];
   REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
   REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
@@ -47,13 +78,10 @@ run_result run_backplane(const std::vector<std::string>& args, const std::map<st
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  pid_t pid = 0;
   const auto start = std::chrono::steady_clock::now();
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t pid = spawn_backplane(args, env, &actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  REQUIRE_MESSAGE(spawned == 0, "posix_spawn " << argv[0] << ": " << std::strerror(spawned));
 
   run_result result;
   int fds[2] = {out_pipe[0], err_pipe[0]};

@@ -2,6 +2,8 @@
 // environment and capture its exit code, stdout and stderr.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +25,11 @@ struct run_result {
 // (a value of "\x01unset" removes the variable instead).
 run_result run_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                          double timeout_seconds = 120.0);
+
+// Starts BACKPLANE_CLI_PATH like run_backplane, without waiting: stdout and
+// stderr go to the given files (e.g. /dev/full). Returns its pid.
+pid_t start_backplane(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                      const std::string& stdout_path, const std::string& stderr_path);
 
 // Parses stdout as JSON; fails the current test case with context otherwise.
 nlohmann::json parse_json_output(const run_result& result);

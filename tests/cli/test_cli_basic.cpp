@@ -1,5 +1,6 @@
 // test_cli_basic.cpp — --help, usage errors and `backplane devices`.
 #include <doctest/doctest.h>
+#include "skip.hpp"
 
 #include "cli_runner.hpp"
 
@@ -59,7 +60,7 @@ TEST_CASE("devices lists each plugin with its state and what a host would get") 
     CHECK(r.out.find("driver_missing") != std::string::npos);
     CHECK(r.out.find("libcuda.so.1") != std::string::npos);
   } else {
-    MESSAGE("skipping the no-driver expectations: the cudnn plugin is not built or an NVIDIA driver is present");
+    BP_SKIP("the no-driver expectations: the cudnn plugin is not built or an NVIDIA driver is present");
   }
 }
 
@@ -67,7 +68,7 @@ TEST_CASE("devices --json gives plugins, devices and the selection") {
   for (bool isolate : {false, true}) {
     CAPTURE(isolate);
     std::vector<std::string> args{"devices", "--json"};
-    if (isolate) args.push_back("--isolate");
+    args.push_back(isolate ? "--isolate" : "--no-isolate");
     const auto r = run_backplane(args);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);

@@ -186,6 +186,15 @@ BP_API bp_status bp_runtime_report_json(bp_runtime_t runtime, char* buffer, uint
  * in an isolated child process. */
 BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed);
 
+/* The core's check of a plugin file before it is loaded, without loading it:
+ * BP_OK when the file is a whole ELF object (its headers and loadable
+ * segments lie inside the file); else BP_ERR_NOT_FOUND (cannot open) or
+ * BP_ERR_INVALID_ARGUMENT (not ELF, truncated, corrupt) with the exact
+ * problem in bp_last_error_message(). dlopen of a truncated file can fault
+ * (SIGBUS) inside the dynamic linker: a tool that opens plugin files itself
+ * (the backplane tool's isolated probes) calls this first. */
+BP_API bp_status bp_plugin_file_check(const char* path);
+
 typedef struct bp_placement_stats {
   uint32_t struct_size;
   uint32_t reserved_;
