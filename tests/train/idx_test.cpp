@@ -1,12 +1,16 @@
 // IDX (MNIST-format) reading: a small gzip pair written here, every
 // malformed variant with its exact error, and the real Fashion-MNIST files
 // when the Debian package is installed.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
+#include <new>
 #include <numeric>
 
 #include "train_support.hpp"
@@ -171,4 +175,50 @@ TEST_CASE("the installed Fashion-MNIST files load (60000 + 10000 images, 10 bala
   const auto [low, high] = std::minmax_element(data.train.images.begin(), data.train.images.end());
   CHECK(*low == 0.0f);
   CHECK(*high == 1.0f);
+}
+
+// A header is only a claim: a ~60-byte file claiming 2 GiB of pixels is
+// reported as truncated before anything that large is allocated. The load
+// runs in a child whose address space is capped at 512 MiB above its current
+// size, so allocating the claimed size would fail there with bad_alloc.
+TEST_CASE("a crafted IDX header cannot make the reader allocate what the file cannot hold") {
+  ScratchDir dir;
+  const uint32_t count = 2738000;  // 2738000 x 28 x 28 = 2.1 GB of pixels
+  const auto good_labels = dir.gz("labels.gz", idx_labels(0x801, 3, {1, 2, 3}));
+  const auto big_labels = dir.gz("big-labels.gz", idx_labels(0x801, count, {}));
+  const auto gz = dir.gz("crafted.gz", idx_images(0x803, count, 28, 28, 8));
+  const auto plain = dir.plain("crafted.raw", idx_images(0x803, count, 28, 28, 8));
+  CHECK(error_of(gz, big_labels).rfind(gz + ": truncated: pixel data of 2738000 images of 28x28 needs 2146592000 "
+                                       "bytes, but the gzip file of ", 0) == 0);
+  CHECK(error_of(plain, big_labels) == plain + ": truncated: pixel data of 2738000 images of 28x28 needs "
+                                               "2146592000 bytes, but the file has 8 bytes left");
+  CHECK(error_of(gz, good_labels).find("count mismatch") != std::string::npos);
+
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    long pages = 0;
+    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (512u << 20);
+    const rlimit limit{cap, cap};
+    if (pages == 0 || ::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(3);
+    int code = 2;
+    try {
+      bp::nn::load_idx_pair(gz, big_labels, 10, "crafted");
+    } catch (const bp::nn::dataset_error& e) {
+      code = std::string(e.what()).find("truncated") != std::string::npos ? 0 : 2;
+    } catch (const std::bad_alloc&) {
+      code = 1;
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK_MESSAGE(WEXITSTATUS(status) == 0, "child status " << WEXITSTATUS(status)
+                                                          << " (1: it tried to allocate the claimed size)");
 }

@@ -3,9 +3,11 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "backplane/nn/dataset.hpp"
 
@@ -32,8 +34,31 @@ class IdxReader {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path_, ec))
       throw dataset_error(path_ + ": file not found");
+    file_size_ = std::filesystem::file_size(path_, ec);
+    if (ec) throw dataset_error(path_ + ": cannot read its size (" + ec.message() + ")");
     file_.reset(gzopen(path_.c_str(), "rb"));
     if (!file_) throw dataset_error(path_ + ": cannot open for reading");
+  }
+
+  // Reads `bytes` bytes of payload. A header is only a claim: before anything
+  // is allocated, the claim is checked against what the file can hold (its
+  // size when stored plainly; 1032x its size when gzip-compressed, deflate's
+  // maximum ratio), so a crafted 60-byte header cannot make us allocate and
+  // zero gigabytes before the truncation is noticed.
+  std::vector<unsigned char> read_payload(uint64_t bytes, const std::string& what) {
+    const bool plain = gzdirect(file_.get()) == 1;
+    const uint64_t offset = static_cast<uint64_t>(gztell(file_.get()));
+    const uint64_t left = file_size_ > offset ? file_size_ - offset : 0;
+    constexpr uint64_t kDeflateMaxRatio = 1032;
+    const uint64_t most = plain ? left : (file_size_ > UINT64_MAX / kDeflateMaxRatio ? UINT64_MAX : file_size_ * kDeflateMaxRatio);
+    if (bytes > most)
+      throw dataset_error(path_ + ": truncated: " + what + " needs " + std::to_string(bytes) + " bytes, but the " +
+                          (plain ? "file has " + std::to_string(left) + " bytes left"
+                                 : "gzip file of " + std::to_string(file_size_) + " bytes can hold at most " +
+                                       std::to_string(most)));
+    std::vector<unsigned char> out(bytes);
+    read_exact(out.data(), bytes, what);
+    return out;
   }
 
   uint32_t read_u32_be(const char* what) {
@@ -84,6 +109,7 @@ class IdxReader {
 
  private:
   std::string path_;
+  uint64_t file_size_ = 0;
   std::unique_ptr<gzFile_s, GzCloser> file_;
 };
 
@@ -107,13 +133,11 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
                         labels_path + " holds " + std::to_string(label_count) + " labels");
 
   const uint64_t pixels = uint64_t{count} * rows * cols;
-  std::vector<unsigned char> raw(pixels);
-  images.read_exact(raw.data(), pixels,
-                    "pixel data of " + std::to_string(count) + " images of " + std::to_string(rows) + "x" +
-                        std::to_string(cols));
+  const std::vector<unsigned char> raw = images.read_payload(
+      pixels, "pixel data of " + std::to_string(count) + " images of " + std::to_string(rows) + "x" +
+                  std::to_string(cols));
   images.expect_end();
-  std::vector<unsigned char> raw_labels(count);
-  labels.read_exact(raw_labels.data(), count, std::to_string(count) + " labels");
+  const std::vector<unsigned char> raw_labels = labels.read_payload(count, std::to_string(count) + " labels");
   labels.expect_end();
 
   Dataset data;
