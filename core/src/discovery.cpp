@@ -159,12 +159,15 @@ discovery_result discover(const config& cfg) {
     }
     const path_kind kind = describe_path(path);
     struct stat link {};
-    sp.exists = kind.kind != path_kind::missing || ::lstat(path.c_str(), &link) == 0;
-    sp.state = kind.kind == path_kind::folder ? "listed" : kind.kind == path_kind::regular_file ? "file"
-               : kind.kind == path_kind::missing && !sp.exists                             ? "missing"
-                                                                                               : "not_usable";
-    if (kind.kind != path_kind::folder && kind.kind != path_kind::regular_file && sp.exists)
-      sp.note = kind.text + ": neither a folder nor a plugin file, not searched";
+    sp.exists = ::lstat(path.c_str(), &link) == 0;
+    if (kind.kind == path_kind::folder) {
+      sp.state = "listed";
+    } else if (kind.kind == path_kind::regular_file) {
+      sp.state = "file";
+    } else {
+      sp.state = kind.kind == path_kind::missing && !sp.exists ? "missing" : "not_usable";
+      if (kind.text != "missing") sp.note = kind.text + ": not searched";
+    }
     std::error_code ec;
     std::string real = fs::weakly_canonical(path, ec).string();
     if ((kind.kind == path_kind::folder || kind.kind == path_kind::regular_file) && !seen_dirs.insert(real).second) {

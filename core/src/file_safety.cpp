@@ -79,6 +79,8 @@ path_kind describe_path(const std::string& path) {
     else if (err == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) k.text = "dangling symlink";
     else if (err == ENOENT) k.text = "missing";
     else if (err == ENOTDIR) k.text = "missing (a component of the path is not a folder)";
+    else if (err == EACCES)
+      k.text = "cannot be examined (Permission denied: a folder above it cannot be searched)", k.kind = path_kind::other;
     else k.text = std::string("cannot be examined (") + std::strerror(err) + ")", k.kind = path_kind::other;
     return k;
   }

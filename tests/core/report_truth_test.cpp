@@ -196,7 +196,7 @@ TEST_CASE("discovery: an unreadable folder or plugin file is reported with its e
   std::string locked = copy_fake("gpu", "fakegpu", open_dir);
   fs::permissions(closed, fs::perms::none);
   fs::permissions(locked, fs::perms::none);
-  hermetic_options h({closed, open_dir});
+  hermetic_options h({closed, open_dir, closed + "/below"});
   // What an ordinary user sees (root reads every file).
   std::string text = run_unprivileged([&] { return discover_json(h.o); });
   fs::permissions(closed, fs::perms::owner_all);
@@ -206,6 +206,10 @@ TEST_CASE("discovery: an unreadable folder or plugin file is reported with its e
   REQUIRE(folder);
   CHECK((*folder)["state"] == "unreadable");
   CHECK((*folder)["note"].get<std::string>().find("cannot be listed (Permission denied)") == 0);
+  const json* below = find_by(d["discovery"]["search_paths"], "path", closed + "/below");
+  REQUIRE(below);
+  CHECK((*below)["state"] == "not_usable");
+  CHECK((*below)["note"].get<std::string>().find("cannot be examined (Permission denied") == 0);
   const json* file = find_by(d["refused"], "path", locked);
   REQUIRE(file);
   CHECK((*file)["cause"] == "not_found");
