@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -45,6 +44,7 @@
 #include <vector>
 
 #include "backplane/abi.h"
+#include "backplane/sdk/library_file.hpp"
 #include "backplane/sdk/plugin.hpp"
 
 namespace bp::sdk {
@@ -293,38 +293,6 @@ inline std::string base_name(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-// Why a file named like a library cannot be one, from its bytes: "" when it
-// starts like a whole ELF object (then dlopen's own message decides).
-inline std::string damaged_file_problem(const std::string& path) {
-  struct stat st {};
-  if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
-  if (st.st_size == 0) return path + ": the file is empty (0 bytes)";
-  unsigned char head[64] = {0};
-  size_t got = 0;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    got = std::fread(head, 1, sizeof head, f);
-    std::fclose(f);
-  }
-  if (got < 4 || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
-    std::string start;
-    for (size_t i = 0; i < got && i < 16; ++i) {
-      const unsigned char c = head[i];
-      if (c >= 0x20 && c < 0x7f && c != '\\') {
-        start += static_cast<char>(c);
-      } else {
-        static const char* hex = "0123456789abcdef";
-        start += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-      }
-    }
-    return path + ": the file is not an ELF shared object (" + std::to_string(st.st_size) + " bytes, starting \"" +
-           start + "\")";
-  }
-  const size_t header = head[4] == 2 ? 64 : 52;  // ELFCLASS64 : ELFCLASS32
-  if (static_cast<size_t>(st.st_size) < header)
-    return path + ": the file is truncated (" + std::to_string(st.st_size) + " bytes: no complete ELF header)";
-  return {};
-}
-
 // The file a dlopen error is about: "<path>: ..." (glibc puts it first).
 inline std::string dlerror_subject(const std::string& err) {
   const size_t colon = err.find(": ");
@@ -345,7 +313,7 @@ inline dep_rule_result classify_dlerror(const std::string& target, const std::st
   // Empty, text or cut-short files are damaged, not built for another machine.
   std::string subject = dlerror_subject(err);
   if (subject.empty() || subject[0] != '/') subject = target;
-  const std::string damaged = damaged_file_problem(subject);
+  const std::string damaged = bp::sdk::damaged_file_problem(subject);
   if (!damaged.empty()) return {false, BP_CAUSE_DAMAGED_FILE, damaged + " (" + err + ")"};
   if (err.find("file too short") != std::string::npos)
     return {false, BP_CAUSE_DAMAGED_FILE, "the file is truncated: " + err};
