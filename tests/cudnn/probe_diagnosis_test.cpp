@@ -4,6 +4,7 @@
 // for search settings, and GPU settings checked before any driver is loaded.
 // Each TEST_CASE is its own ctest entry (own process).
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,7 +147,7 @@ options environment_as_host_options() {
   return {{"CUDA_PATH", BP_FAKE_DRIVER_DIR}, {"CUDNN_PATH", BP_FAKE_CUDNN8_DIR}, {"DEP_SEARCH", "override_only"}};
 }
 
-void check_search_settings_ignored(const probe_run& run) {
+void check_search_settings_ignored(const probe_run& run, const std::string& reason = "BACKPLANE_SECURE_MODE=1") {
   const auto& driver = run.dep("libcuda.so.1");
   const auto& cudnn = run.dep("libcudnn.so.9");
   CHECK_FALSE(contains(driver.loaded_path, BP_FAKE_DRIVER_DIR));  // the caller's libcuda.so.1 was never opened
@@ -156,7 +157,7 @@ void check_search_settings_ignored(const probe_run& run) {
     REQUIRE(d->searched.size() >= 2);  // DEP_SEARCH=override_only ignored: the default search ran too
     CHECK(d->searched[0].origin == BP_ORIGIN_ENV);
     CHECK(contains(d->searched[0].result, "not searched: BACKPLANE_"));
-    CHECK(contains(d->searched[0].result, "ignored: BACKPLANE_SECURE_MODE=1"));
+    CHECK(contains(d->searched[0].result, "ignored: " + reason));
     CHECK(d->searched.back().origin == BP_ORIGIN_SYSTEM);
     CHECK(contains(d->message, "BACKPLANE_DEP_SEARCH='override_only' ignored"));
   }
@@ -184,6 +185,21 @@ TEST_CASE("cudnn probe in secure mode with a host without get_option reads no se
   run.print();
   REQUIRE(run.status == BP_OK);
   check_search_settings_ignored(run);
+}
+
+// Run by check_at_secure.sh: this binary copied with a file capability and
+// started by an unprivileged user, so the kernel sets AT_SECURE (no rehearsal).
+TEST_CASE("cudnn probe in a process the kernel marks AT_SECURE ignores the search settings") {
+  if (::getauxval(AT_SECURE) == 0) {
+    BP_SKIP("this process is not AT_SECURE; tests/cudnn/check_at_secure.sh runs this case in one");
+    return;
+  }
+  set_hostile_search_environment();
+  ::unsetenv("BACKPLANE_SECURE_MODE");
+  probe_run run({}, /*without_get_option=*/true);
+  run.print();
+  REQUIRE(run.status == BP_OK);
+  check_search_settings_ignored(run, "this process runs with elevated privileges");
 }
 
 TEST_CASE("cudnn probe outside secure mode follows the same search settings") {
