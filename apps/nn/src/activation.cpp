@@ -22,6 +22,12 @@ const char* activation_name(bp_activation activation) {
   }
 }
 
+LayerConfig Activation::config() const {
+  LayerConfig c;
+  c.set("activation", std::string(activation_name(activation_)));
+  return c;
+}
+
 Shape Activation::on_build(const Shape& input_shape, Rng&) {
   if (activation_ == BP_ACTIVATION_NONE) throw std::invalid_argument(name() + ": Activation layer needs a function");
   return input_shape;

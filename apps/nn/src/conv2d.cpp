@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "backplane/nn/activation.hpp"
+
 namespace bp::nn {
 namespace {
 
@@ -23,7 +25,19 @@ bp_conv2d_attrs Conv2D::attrs(bp_activation activation) const {
   return a;
 }
 
-Shape Conv2D::on_build(const Shape& input_shape, Rng& rng) {
+LayerConfig Conv2D::config() const {
+  LayerConfig c;
+  c.set("filters", int64_t{options_.filters});
+  c.set("kernel_h", int64_t{options_.kernel_h});
+  c.set("kernel_w", int64_t{options_.kernel_w});
+  c.set("stride_h", int64_t{options_.stride_h});
+  c.set("stride_w", int64_t{options_.stride_w});
+  c.set("padding", std::string(padding_name(options_.padding)));
+  c.set("activation", std::string(activation_name(options_.activation)));
+  return c;
+}
+
+Shape Conv2D::on_build(const Shape& input_shape, Rng&) {
   if (input_shape.size() != 3)
     throw std::invalid_argument(name() + ": Conv2D needs a (height, width, channels) input, got " +
                                 shape_to_string(input_shape));
@@ -40,9 +54,8 @@ Shape Conv2D::on_build(const Shape& input_shape, Rng& rng) {
   const int64_t receptive = int64_t{options_.kernel_h} * options_.kernel_w;
   const Shape kernel_shape{options_.filters, options_.kernel_h, options_.kernel_w, channels};
   kernel_ = &add_parameter("kernel", kernel_shape,
-                           glorot_uniform(rng, shape_elements(kernel_shape), receptive * channels,
-                                          receptive * options_.filters));
-  bias_ = &add_parameter("bias", {options_.filters}, std::vector<float>(options_.filters, 0.0f));
+                           Initializer::glorot(receptive * channels, receptive * options_.filters));
+  bias_ = &add_parameter("bias", {options_.filters}, Initializer::zeros());
   return {out_h, out_w, options_.filters};
 }
 

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "backplane/nn/activation.hpp"
+
 namespace bp::nn {
 namespace {
 
@@ -16,14 +18,21 @@ bp_gemm_attrs gemm(int32_t trans_a, int32_t trans_b) {
 
 }  // namespace
 
-Shape Dense::on_build(const Shape& input_shape, Rng& rng) {
+LayerConfig Dense::config() const {
+  LayerConfig c;
+  c.set("units", int64_t{units_});
+  c.set("activation", std::string(activation_name(activation_)));
+  return c;
+}
+
+Shape Dense::on_build(const Shape& input_shape, Rng&) {
   if (input_shape.size() != 1)
     throw std::invalid_argument(name() + ": Dense needs a flat (features,) input, got " +
                                 shape_to_string(input_shape) + "; add a Flatten layer before it");
   if (units_ < 1) throw std::invalid_argument(name() + ": units must be >= 1");
   const int64_t in = input_shape[0];
-  kernel_ = &add_parameter("kernel", {in, units_}, glorot_uniform(rng, in * units_, in, units_));
-  bias_ = &add_parameter("bias", {units_}, std::vector<float>(units_, 0.0f));
+  kernel_ = &add_parameter("kernel", {in, units_}, Initializer::glorot(in, units_));
+  bias_ = &add_parameter("bias", {units_}, Initializer::zeros());
   return {units_};
 }
 

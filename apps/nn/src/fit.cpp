@@ -94,7 +94,11 @@ class EpochMetrics : public MetricsReader {
   int64_t correct_ = 0, settled_ = 0, samples_ = 0;
 };
 
-void check_dataset(const Dataset& data, const Shape& input_shape, int32_t classes, const char* role) {
+}  // namespace
+
+void Sequential::check_dataset(const Dataset& data, const char* role) const {
+  const Shape& input_shape = input_shape_;
+  const int32_t classes = loss_.classes();
   data.validate();
   const Shape sample{data.height, data.width, data.channels};
   if (shape_elements(sample) != shape_elements(input_shape) || (input_shape.size() == 3 && sample != input_shape))
@@ -107,11 +111,9 @@ void check_dataset(const Dataset& data, const Shape& input_shape, int32_t classe
                                 std::to_string(classes));
 }
 
-}  // namespace
-
 History Sequential::fit(const Dataset& train, const FitOptions& options) {
-  require_ready("fit");
-  check_dataset(train, input_shape_, loss_.classes(), "training");
+  require_ready("fit", true);
+  check_dataset(train, "training");
   if (options.epochs < 1) throw std::invalid_argument("fit: epochs must be >= 1");
   if (options.batch_size < 1) throw std::invalid_argument("fit: batch size must be >= 1");
   History history;
@@ -146,7 +148,7 @@ History Sequential::fit(const Dataset& train, const FitOptions& options) {
       SparseSoftmaxCrossEntropy::Buffers& lb = loss_.buffers(n);
       upload(in, lb, batch_images.data(), batch_labels.data(), n);
       try {
-        bp::tensor& logits = forward(in.images, true);
+        bp::tensor& logits = run_layers(in.images, true);
         loss_.forward(logits, lb);
         metrics.record(lb.loss, logits, batch_labels.data(), n);
         backward(loss_.backward(lb));
@@ -179,8 +181,8 @@ History Sequential::fit(const Dataset& train, const FitOptions& options) {
 }
 
 EvalResult Sequential::evaluate(const Dataset& test, int64_t batch_size, const std::atomic<bool>* stop) {
-  require_ready("evaluate");
-  check_dataset(test, input_shape_, loss_.classes(), "test");
+  require_ready("evaluate", false);
+  check_dataset(test, "test");
   if (batch_size < 1) throw std::invalid_argument("evaluate: batch size must be >= 1");
   EvalResult out;
   if (test.count == 0) return out;
@@ -195,7 +197,7 @@ EvalResult Sequential::evaluate(const Dataset& test, int64_t batch_size, const s
     SparseSoftmaxCrossEntropy::Buffers& lb = loss_.buffers(n);
     upload(in, lb, test.images.data() + first * sample, test.labels.data() + first, n);
     try {
-      bp::tensor& logits = forward(in.images, false);
+      bp::tensor& logits = run_layers(in.images, false);
       loss_.forward(logits, lb);
       metrics.record(lb.loss, logits, test.labels.data() + first, n);
     } catch (...) {

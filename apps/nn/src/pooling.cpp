@@ -14,6 +14,14 @@ bp_pool2d_attrs Pool2D::attrs() const {
   return a;
 }
 
+LayerConfig Pool2D::config() const {
+  LayerConfig c;
+  c.set("pool", int64_t{pool_});
+  c.set("stride", int64_t{stride_});
+  c.set("padding", std::string(padding_name(padding_)));
+  return c;
+}
+
 Shape Pool2D::on_build(const Shape& input_shape, Rng&) {
   if (input_shape.size() != 3)
     throw std::invalid_argument(name() + ": " + kind() + " needs a (height, width, channels) input, got " +

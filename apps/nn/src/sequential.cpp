@@ -19,7 +19,7 @@ Layer& Sequential::add(std::unique_ptr<Layer> layer) {
   return *layers_.back();
 }
 
-void Sequential::build(const Shape& input_shape, int32_t classes, uint64_t seed) {
+void Sequential::build(const Shape& input_shape, int32_t classes, uint64_t seed, int64_t max_parameter_elements) {
   if (built_) throw std::logic_error("Sequential: already built");
   if (layers_.empty()) throw std::invalid_argument("Sequential: no layers");
   if (classes < 2) throw std::invalid_argument("Sequential: need at least 2 classes");
@@ -33,7 +33,8 @@ void Sequential::build(const Shape& input_shape, int32_t classes, uint64_t seed)
       const int n = seen[base]++;
       layer->set_name(n == 0 ? base : base + "_" + std::to_string(n));
     }
-    shape = layer->build(*rt_, shape, rng);
+    const int64_t used = parameter_count();
+    shape = layer->build(*rt_, shape, rng, max_parameter_elements < 0 ? -1 : max_parameter_elements - used);
   }
   if (shape != Shape{classes})
     throw std::invalid_argument("Sequential: the last layer outputs " + shape_to_string(shape) +
@@ -53,9 +54,9 @@ void Sequential::compile(std::unique_ptr<Optimizer> optimizer) {
   optimizer_ = std::move(optimizer);
 }
 
-void Sequential::require_ready(const char* what) const {
+void Sequential::require_ready(const char* what, bool needs_optimizer) const {
   if (!built_) throw std::logic_error(std::string("Sequential::") + what + ": call build() first");
-  if (!optimizer_ && std::string(what) != "evaluate")
+  if (needs_optimizer && !optimizer_)
     throw std::logic_error(std::string("Sequential::") + what + ": call compile() first");
 }
 
@@ -82,7 +83,7 @@ void Sequential::upload(InputBuffers& in, SparseSoftmaxCrossEntropy::Buffers& lo
   loss.labels.write(labels, static_cast<size_t>(batch));
 }
 
-bp::tensor& Sequential::forward(bp::tensor& x, bool training) {
+bp::tensor& Sequential::run_layers(bp::tensor& x, bool training) {
   bp::tensor* h = &x;
   for (auto& layer : layers_) h = &layer->forward(*h, training);
   return *h;
@@ -103,13 +104,13 @@ void Sequential::restore_views() {
 }
 
 double Sequential::train_step(const float* images, const int32_t* labels, int64_t batch) {
-  require_ready("train_step");
+  require_ready("train_step", true);
   if (batch < 1) throw std::invalid_argument("Sequential::train_step: empty batch");
   InputBuffers& in = inputs(batch);
   SparseSoftmaxCrossEntropy::Buffers& lb = loss_.buffers(batch);
   upload(in, lb, images, labels, batch);
   try {
-    bp::tensor& logits = forward(in.images, true);
+    bp::tensor& logits = run_layers(in.images, true);
     loss_.forward(logits, lb);
     backward(loss_.backward(lb));
     optimizer_->step(*rt_, parameters_);
@@ -140,7 +141,10 @@ std::string Sequential::summary() const {
     text += line;
   }
   text += std::string(62, '=') + "\n";
+  // Every parameter of these layers is trained (no frozen layers, no batch-norm statistics).
   text += "Total params: " + std::to_string(parameter_count()) + "\n";
+  text += "Trainable params: " + std::to_string(parameter_count()) + "\n";
+  text += "Non-trainable params: 0\n";
   return text;
 }
 

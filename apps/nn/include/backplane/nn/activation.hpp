@@ -14,6 +14,7 @@ class Activation : public Layer {
  public:
   explicit Activation(bp_activation activation) : activation_(activation) {}
   std::string kind() const override { return "Activation"; }
+  LayerConfig config() const override;
   bp::tensor& forward(bp::tensor& x, bool training) override;
   bp::tensor* backward(bp::tensor& dy, bool need_input_grad) override;
 

@@ -25,6 +25,8 @@ class Conv2D : public Layer {
       : options_{filters, kernel, kernel, stride, stride, padding, activation} {}
 
   std::string kind() const override { return "Conv2D"; }
+  LayerConfig config() const override;
+  const Conv2DOptions& options() const { return options_; }
   bp::tensor& forward(bp::tensor& x, bool training) override;
   bp::tensor* backward(bp::tensor& dy, bool need_input_grad) override;
   // Whether the last forward used the fused CONV2D_FWD (bias + activation in one op).

@@ -11,6 +11,7 @@ class Dense : public Layer {
   explicit Dense(int32_t units, bp_activation activation = BP_ACTIVATION_NONE)
       : units_(units), activation_(activation) {}
   std::string kind() const override { return "Dense"; }
+  LayerConfig config() const override;
   bp::tensor& forward(bp::tensor& x, bool training) override;
   bp::tensor* backward(bp::tensor& dy, bool need_input_grad) override;
 

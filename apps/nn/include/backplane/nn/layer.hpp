@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "backplane/backplane.hpp"
@@ -27,6 +29,26 @@ int64_t shape_elements(const Shape& shape);
 // {batch} + per_sample
 Shape batched(int64_t batch, const Shape& per_sample);
 
+// "valid" / "same" <-> code; parse_padding throws std::invalid_argument otherwise.
+bp_padding parse_padding(const std::string& name);
+const char* padding_name(bp_padding padding);
+
+// A layer's hyperparameters (integers and names), as recorded in a saved
+// model's metadata so the file can rebuild the model it came from
+// (model_io.hpp). The getters throw std::invalid_argument naming the key.
+class LayerConfig {
+ public:
+  using Value = std::variant<int64_t, std::string>;
+  void set(const std::string& key, int64_t value) { entries_[key] = value; }
+  void set(const std::string& key, const std::string& value) { entries_[key] = value; }
+  int64_t get_int(const std::string& key) const;
+  std::string get_string(const std::string& key) const;
+  const std::map<std::string, Value>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, Value> entries_;
+};
+
 // A trainable tensor and its gradient (same shape, both on the device).
 struct Parameter {
   std::string name;  // "conv2d_1/kernel"
@@ -40,6 +62,15 @@ struct Parameter {
 // Glorot (Xavier) uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) — the Keras default kernel init.
 std::vector<float> glorot_uniform(Rng& rng, int64_t count, int64_t fan_in, int64_t fan_out);
 
+// How Layer::add_parameter fills a new parameter (drawn from the model's Rng).
+struct Initializer {
+  enum class Kind { zeros, glorot_uniform };
+  Kind kind = Kind::zeros;
+  int64_t fan_in = 0, fan_out = 0;
+  static Initializer zeros() { return {}; }
+  static Initializer glorot(int64_t fan_in, int64_t fan_out) { return {Kind::glorot_uniform, fan_in, fan_out}; }
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -49,12 +80,17 @@ class Layer {
 
   // "Conv2D", "Dense", ...
   virtual std::string kind() const = 0;
+  // The hyperparameters that rebuild this layer with make_layer(kind(), config()).
+  virtual LayerConfig config() const { return {}; }
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
 
   // Binds the layer to `rt`, checks the per-sample input shape, creates the
   // parameters (initialised from `rng`) and returns the per-sample output shape.
-  Shape build(const bp::runtime& rt, const Shape& input_shape, Rng& rng);
+  // max_parameter_elements >= 0 caps this layer's weights: a parameter that
+  // would pass it is refused before anything is allocated (a model rebuilt
+  // from a file can hold no more weights than the file does).
+  Shape build(const bp::runtime& rt, const Shape& input_shape, Rng& rng, int64_t max_parameter_elements = -1);
   bool built() const { return rt_ != nullptr; }
   const Shape& input_shape() const { return input_shape_; }
   const Shape& output_shape() const { return output_shape_; }
@@ -77,6 +113,8 @@ class Layer {
   // Per-sample output shape for the input shape; creates parameters.
   virtual Shape on_build(const Shape& input_shape, Rng& rng) = 0;
   Parameter& add_parameter(const std::string& suffix, const Shape& shape, const std::vector<float>& initial);
+  // Checks the shape (and the cap of build) first, then draws the values from the build's Rng.
+  Parameter& add_parameter(const std::string& suffix, const Shape& shape, Initializer init);
   const bp::runtime& rt() const { return *rt_; }
   static int64_t batch_of(const bp::tensor& x) { return x.view().shape[0]; }
 
@@ -97,7 +135,12 @@ class Layer {
   };
 
  private:
+  void reserve_parameter(const std::string& suffix, const Shape& shape);
+  Parameter& create_parameter(const std::string& suffix, const Shape& shape, const std::vector<float>& initial);
+
   const bp::runtime* rt_ = nullptr;
+  Rng* build_rng_ = nullptr;              // during build only
+  int64_t parameter_budget_ = -1;         // during build only; -1: no cap
   std::string name_;
   Shape input_shape_, output_shape_;
   std::vector<std::unique_ptr<Parameter>> parameters_;

@@ -11,6 +11,7 @@ class Pool2D : public Layer {
   Pool2D(bp_pool_mode mode, int32_t pool, int32_t stride = 0, bp_padding padding = BP_PADDING_VALID)
       : mode_(mode), pool_(pool), stride_(stride > 0 ? stride : pool), padding_(padding) {}
   std::string kind() const override { return mode_ == BP_POOL_MAX ? "MaxPool2D" : "AvgPool2D"; }
+  LayerConfig config() const override;
   bp::tensor& forward(bp::tensor& x, bool training) override;
   bp::tensor* backward(bp::tensor& dy, bool need_input_grad) override;
 
