@@ -9,6 +9,8 @@
 #     <p>/bin/backplane
 #     <p>/lib/cmake/Backplane/{BackplaneConfig,BackplaneConfigVersion,BackplaneTargets*,BackplanePlugin}.cmake
 #     <p>/lib/pkgconfig/backplane.pc
+#   and, with the apps (BACKPLANE_BUILD_APPS), the nn library (component nn, target Backplane::nn):
+#     <p>/include/backplane/nn/*.hpp, <p>/lib/libbackplane_nn.so*, <p>/lib/pkgconfig/backplane-nn.pc
 include(CMakePackageConfigHelpers)
 
 set(BACKPLANE_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Backplane)
@@ -46,6 +48,10 @@ file(RELATIVE_PATH BACKPLANE_PC_PREFIX_FROM_PCDIR
 string(REGEX REPLACE "/$" "" BACKPLANE_PC_PREFIX_FROM_PCDIR "${BACKPLANE_PC_PREFIX_FROM_PCDIR}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/backplane.pc.in ${PROJECT_BINARY_DIR}/backplane.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/backplane.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT devel)
+if(TARGET backplane_nn)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/backplane-nn.pc.in ${PROJECT_BINARY_DIR}/backplane-nn.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/backplane-nn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT devel)
+endif()
 
 # The `backplane` tool installs itself (apps/backplane/CMakeLists.txt). Its
 # conformance subcommand (apps/backplane/conformance_command.cpp, picked up by

@@ -153,7 +153,7 @@ if [[ " $stages " == *" fuzz "* ]]; then
   configure build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBACKPLANE_SANITIZE=address,undefined \
     -DBACKPLANE_FUZZ=ON -DBACKPLANE_BUILD_APPS=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" -DCMAKE_MODULE_LINKER_FLAGS="$link"
-  cmake --build build-fuzz -j"$jobs" --target op_desc_fuzzer config_fuzzer discovery_fuzzer >/dev/null
+  cmake --build build-fuzz -j"$jobs" --target op_desc_fuzzer config_fuzzer discovery_fuzzer safetensors_fuzzer >/dev/null
   end "fuzz build (clang, libFuzzer)"
 
   export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
@@ -164,7 +164,7 @@ if [[ " $stages " == *" fuzz "* ]]; then
   export LSAN_OPTIONS="suppressions=$root/tests/reliability/lsan.supp"
   export OPENBLAS_NUM_THREADS=1
   status=0
-  for target in op_desc_fuzzer config_fuzzer discovery_fuzzer; do
+  for target in op_desc_fuzzer config_fuzzer discovery_fuzzer safetensors_fuzzer; do
     begin "fuzz $target (${fuzz_seconds} s)"
     work="build-fuzz/fuzz-work/$target"
     artifacts="build-fuzz/artifacts/$target"
@@ -178,6 +178,7 @@ if [[ " $stages " == *" fuzz "* ]]; then
     case $target in
       op_desc_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-400000} ;;
       config_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-300000} ;;
+      safetensors_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-300000} ;;
       *) runs=${BACKPLANE_FUZZ_RUNS:-3000} ;;
     esac
     LD_PRELOAD="$preload" build-fuzz/bin/$target -seed="${BACKPLANE_FUZZ_SEED:-1}" -runs="$runs" \
