@@ -321,8 +321,13 @@ bool loaded_plugin::probe() {
     return fail_stage(BP_STAGE_PROBE, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR,
                       "probe threw a C++ exception across the C ABI");
   }
-  if (s != BP_OK)
+  if (s != BP_OK) {
+    // Only settings reach a probe, so INVALID_ARGUMENT means one of them is
+    // malformed: a configuration error for the whole runtime, never a fallback
+    // (the probe contract of ABI 1.1; a 1.0 plugin never promised it).
+    record_->configuration_error = s == BP_ERR_INVALID_ARGUMENT && record_->negotiated_minor >= 1;
     return fail_stage(BP_STAGE_PROBE, BP_STATE_UNAVAILABLE, BP_CAUSE_PLUGIN_ERROR, take_error("probe", s));
+  }
   if (!probe_reported_) {
     // A plugin that reports nothing but returns OK is taken as ready.
     record_->state = BP_STATE_READY;

@@ -58,6 +58,7 @@ struct plugin_record {
   uint32_t abi_major = 0, abi_minor = 0, negotiated_minor = 0;
   bool selected = false;
   bool fault_injected = false;
+  bool configuration_error = false;  // probe found a malformed setting: the runtime refuses to start
   std::vector<dependency_record> dependencies;
   std::vector<bp_device_props> devices;
 };

@@ -211,6 +211,13 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
     }
     rt->records.push_back(std::move(rec));
   }
+  // A malformed plugin setting (BACKPLANE_GPU_MEMORY_LIMIT=abc) stops the runtime
+  // whatever the hardware: falling back would hide the typo until the job is slow.
+  for (auto& r : rt->records)
+    if (r->configuration_error) {
+      keep_failure_report(*rt);
+      return fail(BP_ERR_INVALID_ARGUMENT, "a plugin setting is malformed, so no backend was selected: " + r->message);
+    }
 
   // Candidates in preference order.
   std::vector<plugin_record*> order;

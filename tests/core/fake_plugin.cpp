@@ -14,6 +14,7 @@
 //   FAKE_PROBE_CRASH         probe raises SIGSEGV
 //   FAKE_PROBE_ABORT         probe calls abort()
 //   FAKE_PROBE_HANG          probe sleeps for 60 s
+//   FAKE_PROBE_BAD_SETTING   probe returns BP_ERR_INVALID_ARGUMENT naming a setting (a malformed option)
 //   FAKE_INIT_FAILS          init returns BP_ERR_DEVICE with a message
 //   FAKE_INIT_THROWS         init throws through a guard (becomes BP_ERR_INTERNAL)
 //   FAKE_STATIC_CRASH        a static constructor dereferences NULL (crash at dlopen)
@@ -69,6 +70,9 @@ bp_status fake_probe(const bp_host_api* host) {
   std::abort();
 #elif defined(FAKE_PROBE_HANG)
   sleep(60);
+#elif defined(FAKE_PROBE_BAD_SETTING)
+  host->set_error(host->host_context, BP_ERR_INVALID_ARGUMENT, "BACKPLANE_FAKE_SIZE='abc' is not a size");
+  return BP_ERR_INVALID_ARGUMENT;
 #endif
   bp_probe_result r{};
   r.struct_size = sizeof r;

@@ -64,7 +64,7 @@ TEST_CASE("loader: broken plugins get exact causes and never take down the host"
       {"no_entry", "noentry", BP_STATE_LOAD_FAILED, BP_CAUSE_NOT_A_PLUGIN, "exports no 'bp_plugin_get_api' symbol"},
       {"null_table", "nulltable", BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "fake refuses to hand out its table"},
       {"missing_required", "missingreq", BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "lacks required members: op_execute"},
-      {"wrong_major", "wrongmajor", BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "plugin ABI 2.0 is incompatible with this core's ABI 1."},
+      {"wrong_major", "wrongmajor", BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "plugin ABI 2."},
       {"gpu_unavailable", "fakegpu", BP_STATE_UNAVAILABLE, BP_CAUSE_NOT_FOUND, "libfake.so.1 not found"},
       {"gpu_no_device", "fakegpu", BP_STATE_NO_DEVICE, BP_CAUSE_NO_DEVICE, "no fake device present"},
       {"gpu_init_fails", "fakegpu", BP_STATE_INIT_FAILED, BP_CAUSE_INIT_FAILED, "fake device refused to initialise"},
@@ -228,4 +228,20 @@ TEST_CASE("discovery only: bp_discover_json lists candidates without running plu
   CHECK(text.find("\"schema_version\": 1") != std::string::npos);
   char tiny[4];
   CHECK(bp_discover_json(&h.o, tiny, sizeof tiny, &needed) == BP_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("loader: a probe's INVALID_ARGUMENT is a configuration error from a 1.1 plugin, a fallback from a 1.0 one") {
+  // ABI 1.1: probe returns INVALID_ARGUMENT only for a malformed setting, so the
+  // runtime refuses to start instead of hiding the typo behind a CPU fallback.
+  bp_runtime_t rt = nullptr;
+  std::vector<bp_plugin_info> infos;
+  CHECK(probe_paths({fake_dir("bad_setting"), fake_dir("cpu")}, &rt, &infos) == BP_ERR_INVALID_ARGUMENT);
+  CHECK(rt == nullptr);
+  const std::string why = bp_last_error_message();
+  CHECK(why.find("setting is malformed") != std::string::npos);
+  CHECK(why.find("BACKPLANE_FAKE_SIZE='abc'") != std::string::npos);
+  // A 1.0 plugin never promised that meaning: its error is a plugin_error and the CPU serves.
+  REQUIRE(probe_paths({fake_dir("bad_setting_v1_0"), fake_dir("cpu")}, &rt, &infos) == BP_OK);
+  CHECK(std::string(bp_runtime_backend(rt)) == "fakecpu");
+  bp_runtime_destroy(rt);
 }

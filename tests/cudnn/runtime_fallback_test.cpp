@@ -93,3 +93,27 @@ TEST_CASE("runtime with fallback=error refuses and carries the cudnn report") {
   CHECK(rt == nullptr);
   CHECK(contains(bp_last_error_message(), "libcuda.so.1"));
 }
+
+TEST_CASE("runtime: a malformed GPU setting is a configuration error on any machine, never a fallback") {
+  // Read at probe, before the driver: the same answer with or without a GPU (issue #17 item 13).
+  for (const char* setting : {"BACKPLANE_GPU_MEMORY_LIMIT=abc", "BACKPLANE_GPU_MEMORY_CACHING=maybe"}) {
+    CAPTURE(setting);
+    const std::string text = setting;
+    const std::string name = text.substr(0, text.find('='));
+    ::setenv(name.c_str(), text.substr(text.find('=') + 1).c_str(), 1);
+    cudnn_test::event_log log;
+    bp_runtime_options o = cudnn_test::hermetic_options("cudnn,openblas-cpu", &log);
+    o.use_environment = 1;  // the plugin reads BACKPLANE_GPU_* through the host's options
+    o.fallback = BP_FALLBACK_ALLOW;
+    bp_runtime_t rt = nullptr;
+    const bp_status s = bp_runtime_create(&o, &rt);
+    ::unsetenv(name.c_str());
+    CHECK(s == BP_ERR_INVALID_ARGUMENT);
+    CHECK(rt == nullptr);
+    const std::string why = bp_last_error_message();
+    CHECK(contains(why, "setting is malformed"));
+    CHECK(contains(why, name));
+    CHECK(log.events.empty());  // no fallback event: nothing was selected
+    if (rt) bp_runtime_destroy(rt);
+  }
+}

@@ -47,7 +47,7 @@ extern "C" {
  * baseline.
  */
 #define BP_ABI_VERSION_MAJOR 1
-#define BP_ABI_VERSION_MINOR 0
+#define BP_ABI_VERSION_MINOR 1
 
 /* Name of the one C symbol every plugin exports (type bp_plugin_entry_fn). */
 #define BP_PLUGIN_ENTRY_SYMBOL "bp_plugin_get_api"
@@ -439,7 +439,11 @@ typedef struct bp_plugin_api {
 
   /* Check whether the plugin can serve, WITHOUT allocating device resources.
    * Reports through host->report_probe and host->report_dependency.
-   * Returns BP_OK even when the answer is "cannot serve". */
+   * Returns BP_OK even when the answer is "cannot serve"; returns
+   * BP_ERR_INVALID_ARGUMENT (with a message naming the setting) when a setting
+   * it reads through get_option is malformed: the core then refuses to start,
+   * as for any configuration error, instead of falling back (since ABI 1.1;
+   * from a 1.0 plugin any error is a plugin_error and the core falls back). */
   bp_status (*probe)(const bp_host_api* host);
   /* Initialise; on success *context is passed to every call below. */
   bp_status (*init)(const bp_host_api* host, void** context);
