@@ -12,7 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "backplane/sdk/secure_mode.hpp"
+#include "backplane/secure_mode.hpp"
+#include "entry_guard.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -25,11 +26,11 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-// The secure-mode rule lives in the SDK header (secure_mode.hpp), so plugins'
+// The secure-mode rule lives beneath the ABI (backplane/secure_mode.hpp), so plugins'
 // dependency loaders apply exactly the core's rule.
-bool process_is_privileged() { return bp::sdk::secure_mode(); }
+bool process_is_privileged() { return bp::contract::secure_mode(); }
 
-bool setting_names_a_location(const std::string& key) { return bp::sdk::setting_names_a_location(key); }
+bool setting_names_a_location(const std::string& key) { return bp::contract::setting_names_a_location(key); }
 
 bool is_plugin_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -105,7 +106,7 @@ bool parse_bool(const std::string& v, bool* out) {
   return false;
 }
 
-std::string secure_mode_reason() { return bp::sdk::secure_mode_reason(); }
+std::string secure_mode_reason() { return bp::contract::secure_mode_reason(); }
 
 // Secure mode: record every BACKPLANE_* setting that names a file or folder as ignored.
 void ignore_location_settings(config* c) {
@@ -344,11 +345,15 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
 
 }  // namespace bp::core
 
-extern "C" BP_API void bp_runtime_options_init(bp_runtime_options* options) {
+static void bp_runtime_options_init_unguarded(bp_runtime_options* options) {
   if (!options) return;
   *options = bp_runtime_options{};
   options->struct_size = sizeof(bp_runtime_options);
   options->fallback = BP_FALLBACK_DEFAULT;
   options->use_environment = 1;
   options->op_fallback = 1;
+}
+
+extern "C" BP_API void bp_runtime_options_init(bp_runtime_options* options) {
+  bp::core::guarded_void("bp_runtime_options_init", [&] { bp_runtime_options_init_unguarded(options); });
 }

@@ -1,6 +1,9 @@
-// errors.cpp — last-error storage and the stable string names of the ABI's codes.
+// errors.cpp — last-error storage; the stable names of the ABI's codes come
+// from the one table per vocabulary in backplane/names.hpp.
+#include "entry_guard.hpp"
 #include "errors.hpp"
 
+#include "backplane/names.hpp"
 #include "backplane/text.hpp"
 #include "records.hpp"
 
@@ -23,6 +26,17 @@ bp_status fail(bp_status status, std::string message) {
   return status;
 }
 
+bp_status fail_from_exception(bp_status status, const char* fn, const char* what) noexcept {
+  last_error& e = thread_last_error();
+  e.status = status;
+  try {
+    e.message = printable_utf8(std::string(fn) + ": " + (what ? what : "an exception") + " (caught at the C ABI boundary)");
+  } catch (...) {
+    e.message.clear();  // no memory even for the message: the status still says what happened
+  }
+  return status;
+}
+
 void clear_error() {
   last_error& e = thread_last_error();
   e.status = BP_OK;
@@ -35,45 +49,19 @@ plugin_error& thread_plugin_error() {
 }
 
 const char* origin_name(bp_search_origin origin) {
-  switch (origin) {
-    case BP_ORIGIN_HOST_API: return "host_api";
-    case BP_ORIGIN_ENV: return "env";
-    case BP_ORIGIN_INSTALL: return "install";
-    case BP_ORIGIN_BUILD: return "build";
-    case BP_ORIGIN_SYSTEM: return "system";
-    case BP_ORIGIN_FAULT: return "fault";
-    default: return "unknown";
-  }
+  return bp::names::origin(origin);
 }
 
 const char* stage_name(bp_stage stage) {
-  switch (stage) {
-    case BP_STAGE_DISCOVER: return "discover";
-    case BP_STAGE_LOAD: return "load";
-    case BP_STAGE_ABI: return "abi";
-    case BP_STAGE_PROBE: return "probe";
-    case BP_STAGE_INIT: return "init";
-    case BP_STAGE_EXECUTE: return "execute";
-    case BP_STAGE_POLICY: return "policy";
-    default: return "unknown";
-  }
+  return bp::names::stage(stage);
 }
 
 const char* event_kind_name(bp_event_kind kind) {
-  switch (kind) {
-    case BP_EVENT_BACKEND_FALLBACK: return "backend_fallback";
-    case BP_EVENT_OP_FALLBACK: return "op_fallback";
-    case BP_EVENT_RUNTIME_FAILURE: return "runtime_failure";
-    default: return "unknown";
-  }
+  return bp::names::event_kind(kind);
 }
 
 const char* device_kind_name(bp_device_kind kind) {
-  switch (kind) {
-    case BP_DEVICE_KIND_CPU: return "cpu";
-    case BP_DEVICE_KIND_GPU: return "gpu";
-    default: return "other";
-  }
+  return bp::names::device_kind(kind);
 }
 
 }  // namespace bp::core
@@ -82,37 +70,34 @@ using namespace bp::core;
 
 extern "C" {
 
-BP_API const char* bp_last_error_message(void) { return thread_last_error().message.c_str(); }
-BP_API bp_status bp_last_error_status(void) { return thread_last_error().status; }
+static const char* bp_last_error_message_unguarded(void) { return thread_last_error().message.c_str(); }
+
+BP_API const char* bp_last_error_message(void) {
+  return guarded_value<const char*>("bp_last_error_message", "", [&] { return bp_last_error_message_unguarded(); });
+}
+static bp_status bp_last_error_status_unguarded(void) { return thread_last_error().status; }
+
+BP_API bp_status bp_last_error_status(void) {
+  return guarded("bp_last_error_status", [&] { return bp_last_error_status_unguarded(); });
+}
+
+static const char* bp_status_name_unguarded(bp_status status) {
+  return bp::names::status(status);
+}
 
 BP_API const char* bp_status_name(bp_status status) {
-  switch (status) {
-    case BP_OK: return "ok";
-    case BP_ERR_INVALID_ARGUMENT: return "invalid_argument";
-    case BP_ERR_UNSUPPORTED: return "unsupported";
-    case BP_ERR_OUT_OF_MEMORY: return "out_of_memory";
-    case BP_ERR_DEVICE: return "device_error";
-    case BP_ERR_UNAVAILABLE: return "unavailable";
-    case BP_ERR_INTERNAL: return "internal";
-    case BP_ERR_ABI_MISMATCH: return "abi_mismatch";
-    case BP_ERR_NOT_FOUND: return "not_found";
-    case BP_ERR_POLICY: return "policy";
-    default: return "unknown_status";
-  }
+  return guarded_value<const char*>("bp_status_name", "unknown", [&] { return bp_status_name_unguarded(status); });
+}
+
+static const char* bp_cause_name_unguarded(bp_cause cause) {
+  return bp::names::cause(cause);
 }
 
 BP_API const char* bp_cause_name(bp_cause cause) {
-  static const char* const names[] = {
-      "none",          "not_found",     "missing_dependency", "version_mismatch", "symbol_missing",
-      "driver_missing", "driver_too_old", "no_device",         "out_of_memory",    "init_failed",
-      "wrong_arch",    "not_a_plugin",  "abi_mismatch",       "probe_crashed",    "probe_timeout",
-      "disabled",      "unsafe_file",   "not_allowlisted",    "duplicate",        "fault_injected",
-      "plugin_error",  "damaged_file"};
-  static_assert(sizeof(names) / sizeof(names[0]) == BP_CAUSE_COUNT_, "one name per cause");
-  return cause >= 0 && cause < BP_CAUSE_COUNT_ ? names[cause] : "unknown_cause";
+  return guarded_value<const char*>("bp_cause_name", "unknown", [&] { return bp_cause_name_unguarded(cause); });
 }
 
-BP_API const char* bp_cause_remedy(bp_cause cause) {
+static const char* bp_cause_remedy_unguarded(bp_cause cause) {
   switch (cause) {
     case BP_CAUSE_NONE: return "";
     case BP_CAUSE_NOT_FOUND: return "install the missing library, or point BACKPLANE_<DEP>_PATH / BACKPLANE_PLUGIN_PATH at its folder";
@@ -140,31 +125,24 @@ BP_API const char* bp_cause_remedy(bp_cause cause) {
   }
 }
 
+BP_API const char* bp_cause_remedy(bp_cause cause) {
+  return guarded_value<const char*>("bp_cause_remedy", "unknown", [&] { return bp_cause_remedy_unguarded(cause); });
+}
+
+static const char* bp_state_name_unguarded(bp_plugin_state state) {
+  return bp::names::state(state);
+}
+
 BP_API const char* bp_state_name(bp_plugin_state state) {
-  switch (state) {
-    case BP_STATE_READY: return "ready";
-    case BP_STATE_NO_DEVICE: return "no_device";
-    case BP_STATE_UNAVAILABLE: return "unavailable";
-    case BP_STATE_LOAD_FAILED: return "load_failed";
-    case BP_STATE_INCOMPATIBLE: return "incompatible";
-    case BP_STATE_INIT_FAILED: return "init_failed";
-    case BP_STATE_DISABLED: return "disabled";
-    case BP_STATE_REFUSED: return "refused";
-    case BP_STATE_PROBE_CRASHED: return "probe_crashed";
-    case BP_STATE_PROBE_TIMEOUT: return "probe_timeout";
-    default: return "unknown_state";
-  }
+  return guarded_value<const char*>("bp_state_name", "unknown", [&] { return bp_state_name_unguarded(state); });
+}
+
+static const char* bp_op_kind_name_unguarded(bp_op_kind kind) {
+  return bp::names::op_kind(kind);
 }
 
 BP_API const char* bp_op_kind_name(bp_op_kind kind) {
-  static const char* const names[] = {
-      "INVALID",          "CONV2D_FWD",       "CONV2D_BWD_DATA", "CONV2D_BWD_FILTER", "BIAS_ADD",
-      "BIAS_GRAD",        "ACTIVATION_FWD",   "ACTIVATION_BWD",  "POOL2D_FWD",        "POOL2D_BWD",
-      "GEMM",             "SOFTMAX",          "SOFTMAX_BWD",     "SOFTMAX_XENT_FWD",  "SOFTMAX_XENT_BWD",
-      "ADAM_UPDATE",      "SGD_UPDATE",       "ADD",             "SUB",               "MUL",
-      "SCALE",            "FILL",             "COPY",            "REDUCE",            "ARGMAX"};
-  static_assert(sizeof(names) / sizeof(names[0]) == BP_OP_KIND_COUNT_, "one name per op kind");
-  return kind >= 0 && kind < BP_OP_KIND_COUNT_ ? names[kind] : "UNKNOWN_OP";
+  return guarded_value<const char*>("bp_op_kind_name", "unknown", [&] { return bp_op_kind_name_unguarded(kind); });
 }
 
 }  // extern "C"

@@ -9,6 +9,8 @@ namespace bp::core {
 
 // Record a failure for bp_last_error_message() and return `status`.
 bp_status fail(bp_status status, std::string message);
+// fail() for a caught exception; never throws (entry_guard.hpp).
+bp_status fail_from_exception(bp_status status, const char* fn, const char* what) noexcept;
 // Clear the thread's last error (called at the start of public calls that succeed silently).
 void clear_error();
 

@@ -6,10 +6,11 @@
 #include <fstream>
 
 #include "backplane/runtime.h"
+#include "entry_guard.hpp"
 #include "errors.hpp"
 #include "plugin_loader.hpp"
 
-extern "C" BP_API bp_status bp_plugin_file_check(const char* path) {
+static bp_status bp_plugin_file_check_unguarded(const char* path) {
   using bp::core::fail;
   if (path == nullptr || path[0] == '\0') return fail(BP_ERR_INVALID_ARGUMENT, "bp_plugin_file_check: path is NULL or empty");
   try {
@@ -21,4 +22,8 @@ extern "C" BP_API bp_status bp_plugin_file_check(const char* path) {
   }
   bp::core::clear_error();
   return BP_OK;
+}
+
+extern "C" BP_API bp_status bp_plugin_file_check(const char* path) {
+  return bp::core::guarded("bp_plugin_file_check", [&] { return bp_plugin_file_check_unguarded(path); });
 }

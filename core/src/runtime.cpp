@@ -9,6 +9,7 @@
 
 #include "backplane/text.hpp"
 #include "backplane/version.h"
+#include "entry_guard.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -336,14 +337,22 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
 
 extern "C" {
 
-BP_API void bp_abi_version(uint32_t* major, uint32_t* minor) {
+static void bp_abi_version_unguarded(uint32_t* major, uint32_t* minor) {
   if (major) *major = BP_ABI_VERSION_MAJOR;
   if (minor) *minor = BP_ABI_VERSION_MINOR;
 }
 
-BP_API const char* bp_version_string(void) { return BACKPLANE_VERSION_STRING; }
+BP_API void bp_abi_version(uint32_t* major, uint32_t* minor) {
+  guarded_void("bp_abi_version", [&] { bp_abi_version_unguarded(major, minor); });
+}
 
-BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime) {
+static const char* bp_version_string_unguarded(void) { return BACKPLANE_VERSION_STRING; }
+
+BP_API const char* bp_version_string(void) {
+  return guarded_value<const char*>("bp_version_string", "unknown", [&] { return bp_version_string_unguarded(); });
+}
+
+static bp_status bp_runtime_create_unguarded(const bp_runtime_options* options, bp_runtime_t* runtime) {
   if (!runtime) return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_create: runtime (out) is NULL");
   *runtime = nullptr;
   last_failure_report().clear();
@@ -356,7 +365,11 @@ BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime
   }
 }
 
-BP_API void bp_runtime_destroy(bp_runtime_t runtime) {
+BP_API bp_status bp_runtime_create(const bp_runtime_options* options, bp_runtime_t* runtime) {
+  return guarded("bp_runtime_create", [&] { return bp_runtime_create_unguarded(options, runtime); });
+}
+
+static void bp_runtime_destroy_unguarded(bp_runtime_t runtime) {
   if (!runtime) return;
   {
     std::lock_guard<std::mutex> lock(g_registry_mutex);
@@ -368,12 +381,20 @@ BP_API void bp_runtime_destroy(bp_runtime_t runtime) {
   delete runtime;
 }
 
-BP_API const char* bp_runtime_backend(bp_runtime_t rt) {
+BP_API void bp_runtime_destroy(bp_runtime_t runtime) {
+  guarded_void("bp_runtime_destroy", [&] { bp_runtime_destroy_unguarded(runtime); });
+}
+
+static const char* bp_runtime_backend_unguarded(bp_runtime_t rt) {
   if (!runtime_is_live(rt) || !rt->active) return "";
   return rt->active->name().c_str();
 }
 
-BP_API bp_status bp_runtime_device_props(bp_runtime_t rt, bp_device_props* props) {
+BP_API const char* bp_runtime_backend(bp_runtime_t rt) {
+  return guarded_value<const char*>("bp_runtime_backend", "", [&] { return bp_runtime_backend_unguarded(rt); });
+}
+
+static bp_status bp_runtime_device_props_unguarded(bp_runtime_t rt, bp_device_props* props) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_device_props");
   if (!props) return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_device_props: props is NULL");
   if (props->struct_size < offsetof(bp_device_props, name))
@@ -386,18 +407,30 @@ BP_API bp_status bp_runtime_device_props(bp_runtime_t rt, bp_device_props* props
   return BP_OK;
 }
 
-BP_API bp_status bp_runtime_synchronize(bp_runtime_t rt) {
+BP_API bp_status bp_runtime_device_props(bp_runtime_t rt, bp_device_props* props) {
+  return guarded("bp_runtime_device_props", [&] { return bp_runtime_device_props_unguarded(rt, props); });
+}
+
+static bp_status bp_runtime_synchronize_unguarded(bp_runtime_t rt) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_synchronize");
   loaded_plugin* p = rt->active;
   bp_status s = p->synchronize();
   return s == BP_OK ? BP_OK : fail(s, p->take_error("stream_synchronize", s));
 }
 
-BP_API uint32_t bp_runtime_plugin_count(bp_runtime_t rt) {
+BP_API bp_status bp_runtime_synchronize(bp_runtime_t rt) {
+  return guarded("bp_runtime_synchronize", [&] { return bp_runtime_synchronize_unguarded(rt); });
+}
+
+static uint32_t bp_runtime_plugin_count_unguarded(bp_runtime_t rt) {
   return runtime_is_live(rt) ? static_cast<uint32_t>(rt->records.size()) : 0;
 }
 
-BP_API bp_status bp_runtime_plugin_info(bp_runtime_t rt, uint32_t index, bp_plugin_info* info) {
+BP_API uint32_t bp_runtime_plugin_count(bp_runtime_t rt) {
+  return guarded_value<uint32_t>("bp_runtime_plugin_count", 0, [&] { return bp_runtime_plugin_count_unguarded(rt); });
+}
+
+static bp_status bp_runtime_plugin_info_unguarded(bp_runtime_t rt, uint32_t index, bp_plugin_info* info) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_plugin_info");
   if (!info || info->struct_size < offsetof(bp_plugin_info, name))
     return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_plugin_info: info is NULL or its struct_size is not set");
@@ -425,13 +458,21 @@ BP_API bp_status bp_runtime_plugin_info(bp_runtime_t rt, uint32_t index, bp_plug
   return BP_OK;
 }
 
-BP_API uint32_t bp_runtime_event_count(bp_runtime_t rt) {
+BP_API bp_status bp_runtime_plugin_info(bp_runtime_t rt, uint32_t index, bp_plugin_info* info) {
+  return guarded("bp_runtime_plugin_info", [&] { return bp_runtime_plugin_info_unguarded(rt, index, info); });
+}
+
+static uint32_t bp_runtime_event_count_unguarded(bp_runtime_t rt) {
   if (!runtime_is_live(rt)) return 0;
   std::lock_guard<std::mutex> lock(rt->mutex);
   return static_cast<uint32_t>(rt->events.size());
 }
 
-BP_API bp_status bp_runtime_event(bp_runtime_t rt, uint32_t index, bp_event* event) {
+BP_API uint32_t bp_runtime_event_count(bp_runtime_t rt) {
+  return guarded_value<uint32_t>("bp_runtime_event_count", 0, [&] { return bp_runtime_event_count_unguarded(rt); });
+}
+
+static bp_status bp_runtime_event_unguarded(bp_runtime_t rt, uint32_t index, bp_event* event) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_event");
   if (!event || event->struct_size < offsetof(bp_event, kind))
     return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_event: event is NULL or its struct_size is not set");
@@ -445,7 +486,11 @@ BP_API bp_status bp_runtime_event(bp_runtime_t rt, uint32_t index, bp_event* eve
   return BP_OK;
 }
 
-BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t size, uint64_t* needed) {
+BP_API bp_status bp_runtime_event(bp_runtime_t rt, uint32_t index, bp_event* event) {
+  return guarded("bp_runtime_event", [&] { return bp_runtime_event_unguarded(rt, index, event); });
+}
+
+static bp_status bp_runtime_report_json_unguarded(bp_runtime_t rt, char* buffer, uint64_t size, uint64_t* needed) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_report_json");
   std::string text;
   try {
@@ -462,7 +507,11 @@ BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t 
   return BP_OK;
 }
 
-BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64_t* needed) {
+BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t size, uint64_t* needed) {
+  return guarded("bp_runtime_report_json", [&] { return bp_runtime_report_json_unguarded(rt, buffer, size, needed); });
+}
+
+static bp_status bp_last_failure_report_json_unguarded(char* buffer, uint64_t size, uint64_t* needed) {
   const std::string& text = last_failure_report();
   if (text.empty())
     return fail(BP_ERR_NOT_FOUND, "bp_last_failure_report_json: the last bp_runtime_create on this thread did not fail for want of a backend");
@@ -475,7 +524,11 @@ BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64
   return BP_OK;
 }
 
-BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed) {
+BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64_t* needed) {
+  return guarded("bp_last_failure_report_json", [&] { return bp_last_failure_report_json_unguarded(buffer, size, needed); });
+}
+
+static bp_status bp_discover_json_unguarded(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed) {
   std::string text;
   try {
     config cfg;
@@ -493,7 +546,11 @@ BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffe
   return BP_OK;
 }
 
-BP_API bp_status bp_runtime_placement(bp_runtime_t rt, bp_placement_stats* stats) {
+BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed) {
+  return guarded("bp_discover_json", [&] { return bp_discover_json_unguarded(options, buffer, size, needed); });
+}
+
+static bp_status bp_runtime_placement_unguarded(bp_runtime_t rt, bp_placement_stats* stats) {
   BP_CHECK_RUNTIME(rt, "bp_runtime_placement");
   if (!stats || stats->struct_size < offsetof(bp_placement_stats, ops_on_backend))
     return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_placement: stats is NULL or its struct_size is not set");
@@ -504,6 +561,10 @@ BP_API bp_status bp_runtime_placement(bp_runtime_t rt, bp_placement_stats* stats
   v.bytes_moved = rt->bytes_moved;
   std::memcpy(stats, &v, std::min<size_t>(stats->struct_size, sizeof v));
   return BP_OK;
+}
+
+BP_API bp_status bp_runtime_placement(bp_runtime_t rt, bp_placement_stats* stats) {
+  return guarded("bp_runtime_placement", [&] { return bp_runtime_placement_unguarded(rt, stats); });
 }
 
 }  // extern "C"

@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "discovery.hpp"
+#include "op_dispatch.hpp"
 #include "plugin_loader.hpp"
 #include "records.hpp"
 
@@ -40,6 +41,7 @@ struct bp_runtime_s {
   std::unordered_set<bp_tensor_s*> tensors;
   std::map<bp_op_kind, op_placement> placement;
   uint64_t bytes_moved = 0;
+  bp::core::op_dispatch_state dispatch;  // support verdicts and fallback buffers (op_dispatch.cpp)
   std::mutex mutex;  // guards events, tensors, placement, fallback
 
   ~bp_runtime_s();

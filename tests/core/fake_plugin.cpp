@@ -25,6 +25,8 @@
 //                            each as get_option returned it ("-" when unset)
 //   FAKE_DEFERRED_COPY       mem_copy only queues the copy; stream_synchronize runs the queue
 //                            (as a GPU may read a host source until then)
+//   FAKE_EXECUTE_THROWS      op_execute (FILL) throws a C++ exception across the C ABI (no guard): the core's
+//                            entry guard must turn it into a status and a message
 // Every fake supports only FILL (float32) so per-op fallback can be exercised.
 #include <unistd.h>
 
@@ -198,6 +200,9 @@ bp_status fake_supports(void*, uint32_t, const bp_op_desc* op, char* reason, uin
 }
 
 bp_status fake_execute(void*, uint32_t, bp_stream_t, const bp_op_desc* op) {
+#ifdef FAKE_EXECUTE_THROWS
+  if (op->kind == BP_OP_FILL) throw std::runtime_error("fake kernel threw (FAKE_EXECUTE_THROWS)");
+#endif
   if (op->kind != BP_OP_FILL) {
     bp::sdk::report_error(BP_ERR_UNSUPPORTED, "fake: only FILL");
     return BP_ERR_UNSUPPORTED;
