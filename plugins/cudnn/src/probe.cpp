@@ -8,13 +8,17 @@
 //   cuDNN         libcudnn.so.9    required  same major, minor >= build minor,
 //                                            built for the same CUDA major
 //                                            (+ its libcudnn_*.so.9 sub-libraries first)
-// Search: BACKPLANE_CUDA_PATH / BACKPLANE_CUDNN_PATH (origin env), the
-// compile-time toolkit folder (origin build; never for the driver, which the
-// toolkit only ships as a link stub), then the linker default (origin system).
-// In secure mode the two paths and BACKPLANE_DEP_SEARCH are ignored, and every
-// dependency's report says so (bp::sdk::read_setting).
+// Search (bp::sdk::dep_plan_search, backplane/sdk/dep_search.hpp):
+// BACKPLANE_CUDA_PATH / BACKPLANE_CUDNN_PATH, the active Python environments'
+// nvidia/*/lib wheel folders, conda's lib, the compile-time toolkit folder
+// (never for the driver, which wheels do not ship and the toolkit only as a
+// link stub), then the linker default. BACKPLANE_DEP_SEARCH turns locations
+// off. In secure mode nothing from the environment is searched, and every
+// dependency's report says so. A failure names a usable copy found elsewhere
+// and ends its remedy with one fix line (pip package, BACKPLANE_*_PATH=...).
 #include "probe.hpp"
 
+#include <cstdlib>
 #include <string>
 
 #include "backplane/sdk/plugin.hpp"
@@ -77,19 +81,27 @@ struct search_settings {
   bp::sdk::setting cuda_path, cudnn_path, mode;
 };
 
-search_settings read_search_settings() {
+search_settings read_search_settings(const bp_host_api* host) {
   search_settings s;
-  s.cuda_path = bp::sdk::read_setting("CUDA_PATH");
-  s.cudnn_path = bp::sdk::read_setting("CUDNN_PATH");
-  s.mode = bp::sdk::read_setting("DEP_SEARCH");
+  s.cuda_path = bp::sdk::read_setting(host, "CUDA_PATH");
+  s.cudnn_path = bp::sdk::read_setting(host, "CUDNN_PATH");
+  s.mode = bp::sdk::read_setting(host, "DEP_SEARCH");
+  // The core refuses a bad value first; a host that passes one anyway gets the same error here.
+  const std::string error = bp::sdk::dep_search_mode::parse(s.mode.value).error;
+  if (!error.empty()) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn plugin: " + error);
   return s;
 }
 
-// The folders of one dependency, and the note when DEP_SEARCH was ignored.
+// The folders of one dependency (wheels and conda environments hold all but the driver).
 void set_search(dep_spec& d, const bp::sdk::setting& override_path, const search_settings& s, const char* build_dir,
-                bool include_build) {
-  d.folders = bp::sdk::dep_search_folders(override_path, BP_ORIGIN_ENV, build_dir, include_build, s.mode);
-  if (s.mode.ignored()) d.notes.push_back(s.mode.ignored_note());
+                bool environments) {
+  bp::sdk::dep_search_request q;
+  q.override_setting = override_path;
+  q.mode = s.mode;
+  q.build_dir = build_dir;
+  q.soname = d.soname;
+  q.environments = environments;
+  d.search = bp::sdk::dep_plan_search(q);
 }
 
 const char* kSymbolRemedyTail = " (the file is truncated or from an unexpected build)";
@@ -137,6 +149,7 @@ dep_spec driver_spec(const search_settings& s) {
   d.remedies[BP_CAUSE_SYMBOL_MISSING] = "reinstall the NVIDIA driver" + std::string(kSymbolRemedyTail);
   d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall the NVIDIA driver" + std::string(kDamagedRemedyTail);
   d.default_remedy = "reinstall the NVIDIA driver so libcuda.so.1 loads, or run on the CPU";
+  d.system_package = "cuda-drivers";  // NVIDIA's CUDA repository; no wheel ships the driver
   set_search(d, s.cuda_path, s, "", false);
   return d;
 }
@@ -165,6 +178,8 @@ dep_spec runtime_spec(const search_settings& s) {
                      "-0) or set BACKPLANE_CUDA_PATH to its lib folder (optional for this plugin)";
   d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall the CUDA " + std::to_string(kCudaMajor) + " runtime (package cuda-cudart-" +
                                       std::to_string(kCudaMajor) + "-0)" + kDamagedRemedyTail;
+  d.pip_package = "nvidia-cuda-runtime" + std::string(kCudaMajor >= 13 ? "" : "-cu" + std::to_string(kCudaMajor));
+  d.system_package = "cuda-cudart-" + std::to_string(kCudaMajor) + "-0";
   set_search(d, s.cuda_path, s, BP_CUDNN_BUILD_CUDA_LIBDIR, true);
   return d;
 }
@@ -202,6 +217,9 @@ dep_spec cublas_spec(const search_settings& s) {
   d.remedies[BP_CAUSE_SYMBOL_MISSING] = "reinstall cuBLAS (package " + pkg + ")" + kSymbolRemedyTail;
   d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall cuBLAS (package " + pkg + ")" + kDamagedRemedyTail;
   d.default_remedy = "reinstall cuBLAS (package " + pkg + ") or set BACKPLANE_CUDA_PATH to a working copy";
+  // CUDA 13 wheels dropped the -cuXX suffix (nvidia-cublas ships nvidia/cu13/lib).
+  d.pip_package = "nvidia-cublas" + std::string(kCudaMajor >= 13 ? "" : "-cu" + std::to_string(kCudaMajor));
+  d.system_package = pkg;
   set_search(d, s.cuda_path, s, BP_CUDNN_BUILD_CUDA_LIBDIR, true);
   return d;
 }
@@ -234,7 +252,8 @@ dep_spec cudnn_spec(const search_settings& s) {
     if (found.minor < CUDNN_MINOR)
       return dep_rule_result{false, BP_CAUSE_VERSION_MISMATCH,
                              "minor " + std::to_string(found.minor) + " < build minor " + std::to_string(CUDNN_MINOR)};
-    if (auto cudart = symbol<size_t (*)()>(h, "cudnnGetCudartVersion")) {
+    // h is null for a copy only seen on disk (the "found elsewhere" diagnosis): no symbol to ask.
+    if (auto cudart = h ? symbol<size_t (*)()>(h, "cudnnGetCudartVersion") : nullptr) {
       const size_t built_for = cudart();
       if (static_cast<int>(built_for / 1000) != kCudaMajor)
         return dep_rule_result{false, BP_CAUSE_VERSION_MISMATCH,
@@ -256,6 +275,8 @@ dep_spec cudnn_spec(const search_settings& s) {
   d.remedies[BP_CAUSE_WRONG_ARCH] = "install the cuDNN build for this machine's architecture (package " + pkg + ")";
   d.remedies[BP_CAUSE_DAMAGED_FILE] = "reinstall cuDNN (package " + pkg + ")" + kDamagedRemedyTail;
   d.default_remedy = "reinstall cuDNN (package " + pkg + ") or set BACKPLANE_CUDNN_PATH to a working copy";
+  d.pip_package = "nvidia-cudnn-cu" + std::to_string(kCudaMajor);
+  d.system_package = pkg;
   set_search(d, s.cudnn_path, s, BP_CUDNN_BUILD_CUDNN_LIBDIR, true);
   return d;
 }
@@ -321,15 +342,20 @@ std::string fingerprint(const search_settings& s, const std::string& fault) {
   std::string key;
   for (const bp::sdk::setting* x : {&s.cuda_path, &s.cudnn_path, &s.mode})
     key += x->value + '\n' + x->ignored_note() + '\n';
+  // The Python/conda environments searched come from these (dep_python_environments).
+  for (const char* name : {"VIRTUAL_ENV", "CONDA_PREFIX", "PATH", "HOME"}) {
+    const char* value = std::getenv(name);
+    key += std::string(value ? value : "") + '\n';
+  }
   return key + fault;
 }
 
 }  // namespace
 
-void load_vendor_libraries() {
+void load_vendor_libraries(const bp_host_api* host) {
   vendor_state& v = vendor();
-  const search_settings settings = read_search_settings();
-  const std::string fault = bp::sdk::option("fault");
+  const search_settings settings = read_search_settings(host);
+  const std::string fault = bp::sdk::option(host, "fault");
   const std::string key = fingerprint(settings, fault);
   // Loaded once per process and settings: reloading would change nothing (a
   // failed cuInit stays failed for the process, as CUDA documents) and vendor
@@ -337,7 +363,7 @@ void load_vendor_libraries() {
   if (!v.deps.empty() && key == v.fingerprint) return;
   if (v.live_contexts > 0) {
     if (key != v.fingerprint)
-      bp::sdk::log(BP_LOG_WARN, "cudnn plugin: search options or faults differ from those of the CUDA libraries "
+      bp::sdk::log(host, BP_LOG_WARN, "cudnn plugin: search options or faults differ from those of the CUDA libraries "
                                 "already in use by another runtime in this process; keeping those (they are "
                                 "reloaded once every runtime using this plugin is destroyed)");
     return;
@@ -364,6 +390,12 @@ void load_vendor_libraries() {
     v.deps[DEP_DRIVER].fault_injected = true;
     v.deps[DEP_DRIVER].message += " [fault injected: BACKPLANE_FAULT no_driver]";
   }
+
+  // cuDNN from a wheel and cuBLAS from a toolkit (say) work when the rules pass; still named, once per
+  // library. The runtime is left out: the plugin never calls it (it is reported for information only).
+  v.mixed_sources = bp::sdk::dep_mixed_sources({&v.deps[DEP_CUDNN], &v.deps[DEP_CUBLAS]});
+  if (!v.mixed_sources.empty())
+    for (dep_result* d : {&v.deps[DEP_CUDNN], &v.deps[DEP_CUBLAS]}) d->message += " [" + v.mixed_sources + "]";
 
   bool ok = true;
   if (v.deps[DEP_DRIVER].ok()) ok = resolve(v.deps[DEP_DRIVER].handle, v.cu).empty() && ok;
@@ -429,7 +461,8 @@ probe_verdict current_verdict() {
   out.device_count = v.devices.device_count;
   out.message = v.devices.message + ", CUDA driver " + std::to_string(v.driver_version / 1000) + "." +
                 std::to_string((v.driver_version % 1000) / 10) + ", cuDNN " + v.deps[DEP_CUDNN].version_found +
-                ", cuBLAS " + v.deps[DEP_CUBLAS].version_found + fault_tail;
+                ", cuBLAS " + v.deps[DEP_CUBLAS].version_found +
+                (v.mixed_sources.empty() ? "" : " (" + v.mixed_sources + ")") + fault_tail;
   return out;
 }
 

@@ -33,6 +33,7 @@ struct vendor_state {
   bp::sdk::dep_fault_plan faults;
   std::string fingerprint;  // options the last load used; a change forces a reload
   bool libraries_ok = false;  // every required dependency loaded and its table resolved
+  std::string mixed_sources;  // "mixed sources: ..." when cuDNN/cuBLAS come from different installations
   // Initialised plugin contexts using the tables above. While any lives, the
   // libraries are never reloaded (another runtime in the process probing with
   // other search options must not pull them from under a running one).

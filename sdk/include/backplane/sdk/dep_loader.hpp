@@ -4,12 +4,10 @@
 // A plugin that must LOAD on machines without its vendor stack never links
 // those libraries (no DT_NEEDED); it describes each one as a dep_spec and
 // calls dep_load(). For each dependency the loader:
-//   1. builds an ordered folder list, each folder tagged with its origin:
-//      the override option (e.g. BACKPLANE_CUDNN_PATH, origin ENV), the
-//      compile-time toolkit folder (BUILD), then the dynamic linker default
-//      (SYSTEM, dlopen by bare soname). Option DEP_SEARCH=override_only
-//      (BACKPLANE_DEP_SEARCH) keeps only the override folders. In secure mode
-//      (secure_mode.hpp) both options are ignored and the report says so;
+//   1. takes the ordered folder list of dep_plan_search() (dep_search.hpp:
+//      overrides, Python/conda environments, the build-time toolkit, the
+//      linker default; BACKPLANE_DEP_SEARCH and the secure-mode rule), each
+//      folder tagged with its origin;
 //   2. stops at the FIRST folder that holds the file (as ld.so does), so an
 //      explicit override is never silently replaced by another copy;
 //   3. preloads the sub-libraries leaf-first with RTLD_GLOBAL from that same
@@ -22,7 +20,9 @@
 //   6. classifies: not_found (or the spec's absent cause, e.g. driver_missing),
 //      missing_dependency (names the missing library, parsed from dlerror),
 //      damaged_file (empty, truncated, not an ELF shared object), wrong_arch,
-//      symbol_missing, version_mismatch / driver_too_old.
+//      symbol_missing, version_mismatch / driver_too_old;
+//   7. on a failure, names a usable copy found elsewhere (or one of another
+//      major) and ends the remedy with one fix line (dep_diagnose.hpp).
 // dep_report() hands the result to the host (bp_host_api.report_dependency).
 //
 // Fault injection (dep_fault_plan, from the plugin's "fault" option) acts at
@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "backplane/abi.h"
+#include "backplane/sdk/dep_search.hpp"
 #include "backplane/sdk/library_file.hpp"
 #include "backplane/sdk/plugin.hpp"
 
@@ -144,12 +145,6 @@ inline const char* dep_fault_hidden_text() { return "hidden by fault injection (
 
 // ---- specs -----------------------------------------------------------------------
 
-struct dep_folder {
-  bp_search_origin origin = BP_ORIGIN_SYSTEM;
-  std::string directory;  // "" = the dynamic linker's default search (bare soname)
-  std::string ignored;    // when set: not searched, and why (a setting the secure-mode rule dropped)
-};
-
 struct dep_rule_result {
   bool ok = true;
   bp_cause cause = BP_CAUSE_NONE;
@@ -179,59 +174,11 @@ struct dep_spec {
   std::function<dep_rule_result(const dep_version& found, void* handle)> check_version;
   std::map<bp_cause, std::string> remedies;  // one line per cause
   std::string default_remedy;
-  std::vector<dep_folder> folders;  // see dep_search_folders()
-  std::vector<std::string> notes;   // appended to the result's message (e.g. an ignored setting)
+  std::string pip_package;     // the wheel that ships it ("nvidia-cudnn-cu13"; "" = none), for fix lines
+  std::string system_package;  // the Debian/NVIDIA package ("libcudnn9-cuda-13"), for fix lines
+  dep_search_plan search;      // where to look, in order: dep_plan_search()
+  std::vector<std::string> notes;  // appended to the result's message (e.g. an ignored setting)
 };
-
-// The ordered folder list: override folders (each entry of the ':'-separated
-// value, plus its lib64/ and lib/ subfolders when they exist), the build-time
-// folder, then the linker default. override_only keeps just the first group.
-inline std::vector<dep_folder> dep_search_folders(const std::string& override_value, bp_search_origin override_origin,
-                                                  const std::string& build_dir, bool include_build,
-                                                  bool override_only) {
-  std::vector<dep_folder> folders;
-  auto add = [&](bp_search_origin origin, const std::string& dir) {
-    for (const dep_folder& f : folders)
-      if (f.directory == dir) return;
-    folders.push_back(dep_folder{origin, dir});
-  };
-  auto is_dir = [](const std::string& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  };
-  size_t pos = 0;
-  while (!override_value.empty() && pos <= override_value.size()) {
-    size_t end = override_value.find(':', pos);
-    if (end == std::string::npos) end = override_value.size();
-    std::string dir = override_value.substr(pos, end - pos);
-    pos = end + 1;
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    if (dir.empty()) continue;
-    add(override_origin, dir);
-    for (const char* sub : {"/lib64", "/lib"})
-      if (is_dir(dir + sub)) add(override_origin, dir + sub);
-  }
-  if (override_only) return folders;
-  if (include_build && !build_dir.empty()) add(BP_ORIGIN_BUILD, build_dir);
-  add(BP_ORIGIN_SYSTEM, "");
-  return folders;
-}
-
-// The same from settings read with read_setting(): an override the
-// secure-mode rule dropped comes first, marked ignored (never opened), so
-// the report lists it as not searched and why; an ignored DEP_SEARCH is the
-// default search (add search_mode.ignored_note() to the spec's notes).
-inline std::vector<dep_folder> dep_search_folders(const setting& override_setting, bp_search_origin override_origin,
-                                                  const std::string& build_dir, bool include_build,
-                                                  const setting& search_mode) {
-  std::vector<dep_folder> folders;
-  if (override_setting.ignored())
-    folders.push_back(dep_folder{override_origin, override_setting.ignored_value, override_setting.ignored_note()});
-  for (dep_folder& f : dep_search_folders(override_setting.value, override_origin, build_dir, include_build,
-                                          search_mode.value == "override_only"))
-    folders.push_back(std::move(f));
-  return folders;
-}
 
 // ---- results -----------------------------------------------------------------------
 
@@ -379,10 +326,22 @@ inline std::string searched_text(const std::vector<dep_attempt>& attempts) {
 
 }  // namespace dep_detail
 
+}  // namespace bp::sdk
+
+#define BP_SDK_DEP_LOADER_TYPES 1
+#include "backplane/sdk/dep_diagnose.hpp"
+
+namespace bp::sdk {
+
 // Human-readable "folder (origin): result; ..." list of a result's attempts.
 inline std::string dep_searched_text(const dep_result& r) { return dep_detail::searched_text(r.attempts); }
 
 namespace dep_detail {
+
+// An attempt's result with where its folder came from ("not present [python: VIRTUAL_ENV /v]").
+inline std::string tagged(const dep_folder& f, const std::string& result) {
+  return f.label.empty() ? result : result + " [" + f.label + "]";
+}
 
 // dep_load without the spec's notes.
 inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
@@ -393,13 +352,13 @@ inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
 
   const dep_folder* holder = nullptr;  // the first folder that held the file
   dep_rule_result load_failure;
-  for (const dep_folder& f : spec.folders) {
+  for (const dep_folder& f : spec.search.folders) {
     if (!f.ignored.empty()) {
       r.attempts.push_back({f.origin, f.directory, "not searched: " + f.ignored});
       continue;
     }
     if (holder) {
-      r.attempts.push_back({f.origin, f.directory, "not tried (an earlier folder holds " + spec.soname + ")"});
+      r.attempts.push_back({f.origin, f.directory, tagged(f, "not tried (an earlier folder holds " + spec.soname + ")")});
       continue;
     }
     bool present = false, fault_hit = false;
@@ -420,7 +379,7 @@ inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
         std::string sub_result;
         dep_rule_result sub_failure;
         s.handle = open_in(f, sub.soname, faults, &sub_result, &sub_present, &sub_failure, &sub_fault);
-        s.attempts.push_back({f.origin, f.directory, sub_result});
+        s.attempts.push_back({f.origin, f.directory, tagged(f, sub_result)});
         s.fault_injected = sub_fault;
         if (s.handle) {
           s.cause = BP_CAUSE_NONE;
@@ -437,7 +396,7 @@ inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
     if (!f.directory.empty() && !faults.hides(spec.soname) && file_exists(f.directory + "/" + spec.soname)) load_subs();
     r.handle = open_in(f, spec.soname, faults, &result, &present, &failure, &fault_hit);
     r.fault_injected = r.fault_injected || fault_hit;
-    r.attempts.push_back({f.origin, f.directory, result});
+    r.attempts.push_back({f.origin, f.directory, tagged(f, result)});
     if (f.directory.empty() && r.handle) load_subs();
     if (r.handle || present) {
       holder = &f;
@@ -449,7 +408,7 @@ inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
     r.cause = spec.absent_cause;
     r.message = spec.soname + " not found" + (r.fault_injected ? " (hidden by fault injection: BACKPLANE_FAULT missing=" + spec.soname + ")" : "") +
                 "; searched: " + searched_text(r.attempts);
-    if (spec.folders.empty()) r.message = spec.soname + " not searched: no folder to search (DEP_SEARCH=override_only without an override folder)";
+    if (spec.search.folders.empty()) r.message = spec.soname + " not searched: no folder to search (DEP_SEARCH=override_only without an override folder)";
     r.remedy = remedy_for(spec, r.cause);
     return r;
   }
@@ -529,6 +488,9 @@ inline dep_result load_one(const dep_spec& spec, const dep_fault_plan& faults) {
 // Loads one dependency following the spec; never throws on a missing library.
 inline dep_result dep_load(const dep_spec& spec, const dep_fault_plan& faults) {
   dep_result r = dep_detail::load_one(spec, faults);
+  dep_detail::explain_elsewhere(spec, r);
+  for (const std::string& note : spec.search.notes)
+    if (!note.empty()) r.message += " [" + note + "]";
   for (const std::string& note : spec.notes)
     if (!note.empty()) r.message += " [" + note + "]";
   return r;
