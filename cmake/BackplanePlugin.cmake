@@ -1,4 +1,14 @@
-# backplane_add_plugin(<name> SOURCES <src>... [LINK <libs>...] [OUTPUT_DIR <dir>] [NO_INSTALL])
+# backplane_add_plugin(<name> SOURCES <src>... [LINK <libs>...] [LINK_OPTIONS <opts>...]
+#                      [VERSION <x.y.z>] [NODELETE] [OUTPUT_DIR <dir>] [NO_INSTALL])
+#
+#   VERSION       the plugin's version (default: the project's, PROJECT_VERSION); compiled in as
+#                 BACKPLANE_PLUGIN_VERSION, which backplane/sdk/table.hpp puts in the table.
+#                 BACKPLANE_PLUGIN_NAME="<name>" is compiled in too: the table checks its name against it.
+#   NODELETE      link with -z nodelete: the library stays mapped after the last runtime unloads it.
+#                 Needed when the plugin (or a library it links) starts threads that outlive a call,
+#                 e.g. an OpenMP or TBB thread pool: unmapping code those threads still run crashes
+#                 the process at the next runtime or at exit (docs/plugin-authoring.md, "Lifecycle").
+#   LINK_OPTIONS  extra linker options (target_link_options), e.g. LINKER:-rpath,<dir>.
 #
 # Makes a MODULE library named libbackplane-<name>.so with hidden visibility
 # that exports exactly one symbol, bp_plugin_get_api (enforced by a version
@@ -18,7 +28,7 @@
 set(_BACKPLANE_PLUGIN_HELPER_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(backplane_add_plugin name)
-  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES;LINK" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL;NODELETE" "OUTPUT_DIR;VERSION" "SOURCES;LINK;LINK_OPTIONS" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "backplane_add_plugin(${name}): no SOURCES given")
   endif()
@@ -43,6 +53,19 @@ function(backplane_add_plugin name)
   endif()
   if(ARG_LINK)
     target_link_libraries(${target} PRIVATE ${ARG_LINK})
+  endif()
+  if(NOT ARG_VERSION)
+    set(ARG_VERSION "${PROJECT_VERSION}")
+  endif()
+  target_compile_definitions(${target} PRIVATE BACKPLANE_PLUGIN_NAME="${name}")
+  if(ARG_VERSION)
+    target_compile_definitions(${target} PRIVATE BACKPLANE_PLUGIN_VERSION="${ARG_VERSION}")
+  endif()
+  if(ARG_NODELETE)
+    target_link_options(${target} PRIVATE "LINKER:-z,nodelete")
+  endif()
+  if(ARG_LINK_OPTIONS)
+    target_link_options(${target} PRIVATE ${ARG_LINK_OPTIONS})
   endif()
   set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
   file(WRITE ${script} "{ global: bp_plugin_get_api; local: *; };\n")

@@ -313,6 +313,7 @@ bool loaded_plugin::probe() {
   record_->stage = BP_STAGE_PROBE;
   apply_probe_faults();
   probe_reported_ = false;
+  malformed_probe_report_.clear();
   thread_plugin_error() = plugin_error{};
   bp_status s = BP_ERR_INTERNAL;
   try {
@@ -328,6 +329,8 @@ bool loaded_plugin::probe() {
     record_->configuration_error = s == BP_ERR_INVALID_ARGUMENT && record_->negotiated_minor >= 1;
     return fail_stage(BP_STAGE_PROBE, BP_STATE_UNAVAILABLE, BP_CAUSE_PLUGIN_ERROR, take_error("probe", s));
   }
+  if (!malformed_probe_report_.empty())
+    return fail_stage(BP_STAGE_PROBE, BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, malformed_probe_report_);
   if (!probe_reported_) {
     // A plugin that reports nothing but returns OK is taken as ready.
     record_->state = BP_STATE_READY;
@@ -379,7 +382,11 @@ bool loaded_plugin::init() {
     }
   }
   uint32_t count = 0;
-  s = api_.device_count(context_, &count);
+  try {
+    s = api_.device_count(context_, &count);
+  } catch (...) {
+    return fail_after_init("device_count threw a C++ exception across the C ABI (the plugin must catch at its edge)");
+  }
   if (s != BP_OK || count == 0) {
     std::string why = s != BP_OK ? take_error("device_count", s) : "plugin initialised but reports 0 devices";
     api_.shutdown(context_);
@@ -392,7 +399,13 @@ bool loaded_plugin::init() {
   for (uint32_t i = 0; i < count; ++i) {
     bp_device_props props{};
     props.struct_size = sizeof props;
-    if (api_.device_props(context_, i, &props) == BP_OK) {
+    bp_status ps = BP_ERR_INTERNAL;
+    try {
+      ps = api_.device_props(context_, i, &props);
+    } catch (...) {
+      return fail_after_init("device_props threw a C++ exception across the C ABI (the plugin must catch at its edge)");
+    }
+    if (ps == BP_OK) {
       props.name[sizeof props.name - 1] = '\0';
       props.capability[sizeof props.capability - 1] = '\0';
       record_->devices.push_back(props);
@@ -403,6 +416,17 @@ bool loaded_plugin::init() {
   record_->state = BP_STATE_READY;
   record_->cause = BP_CAUSE_NONE;
   return true;
+}
+
+// A plugin that broke the contract after init: shut it down (guarded: it has
+// thrown once) and record why, so selection moves on to the next candidate.
+bool loaded_plugin::fail_after_init(std::string why) {
+  try {
+    api_.shutdown(context_);
+  } catch (...) {
+  }
+  context_ = nullptr;
+  return fail_stage(BP_STAGE_INIT, BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR, std::move(why));
 }
 
 // ---- host table callbacks --------------------------------------------------
@@ -429,9 +453,19 @@ void loaded_plugin::host_report_probe(void* ctx, const bp_probe_result* result) 
   if (!block) return;
   std::lock_guard<std::mutex> lock(block->mutex);
   loaded_plugin* self = block->owner;
-  if (!self || !result || result->struct_size < offsetof(bp_probe_result, device_count) + sizeof(uint32_t)) return;
-  plugin_record& r = *self->record_;
+  if (!self) return;
   self->probe_reported_ = true;
+  // A report the core cannot read is a broken contract, never "no report" (which
+  // would be taken as ready): the probe then fails naming it.
+  const size_t needed = offsetof(bp_probe_result, device_count) + sizeof(uint32_t);
+  if (!result || result->struct_size < needed || result->struct_size > (1u << 16)) {
+    self->malformed_probe_report_ =
+        !result ? "probe called report_probe with a NULL report"
+                : "probe called report_probe with struct_size " + std::to_string(result->struct_size) +
+                      " (a bp_probe_result is at least " + std::to_string(needed) + " bytes): its verdict cannot be read";
+    return;
+  }
+  plugin_record& r = *self->record_;
   r.state = result->state;
   r.cause = result->cause;
   r.device_count = result->device_count;
@@ -470,16 +504,8 @@ const char* loaded_plugin::host_get_option(void* ctx, const char* name) {
   std::lock_guard<std::mutex> block_lock(block->mutex);
   loaded_plugin* self = block->owner;
   if (!self || !name) return nullptr;
-  std::string key = name, value;
-  if (key == "fault") {
-    value = self->cfg_.fault_text_for(self->record_->name);
-  } else if (self->cfg_.secure_mode && setting_names_a_location(key)) {
-    // A privileged process loads no code from where its caller points
-    // (load_config lists the setting as ignored); the plugin sees it unset.
-  } else if (self->cfg_.use_environment) {
-    const char* v = std::getenv(("BACKPLANE_" + key).c_str());
-    if (v) value = v;
-  }
+  const std::string key = name;
+  const std::string value = self->cfg_.plugin_setting(self->record_->name, key);  // the rule: config.cpp
   if (value.empty()) return nullptr;
   std::lock_guard<std::mutex> lock(self->options_mutex_);
   auto it = self->options_.find(key);

@@ -74,6 +74,7 @@ class loaded_plugin {
 
  private:
   bool fail_stage(bp_stage stage, bp_plugin_state state, bp_cause cause, std::string message);
+  bool fail_after_init(std::string why);
   void apply_probe_faults();
 
   const config& cfg_;
@@ -83,6 +84,7 @@ class loaded_plugin {
   bp_plugin_api api_{};
   void* context_ = nullptr;
   bool probe_reported_ = false;
+  std::string malformed_probe_report_;  // why a report_probe call could not be read ("" when none)
   std::mutex options_mutex_;
   std::deque<std::string> option_store_;              // strings handed to get_option live here
   std::map<std::string, const std::string*> options_;  // latest value per key

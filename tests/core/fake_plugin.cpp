@@ -25,6 +25,8 @@
 //                            each as get_option returned it ("-" when unset)
 //   FAKE_DEFERRED_COPY       mem_copy only queues the copy; stream_synchronize runs the queue
 //                            (as a GPU may read a host source until then)
+//   FAKE_PROBE_BAD_STRUCT_SIZE  probe reports UNAVAILABLE in a bp_probe_result whose struct_size is 4 (unreadable)
+//   FAKE_DEVICE_COUNT_THROWS    device_count throws a C++ exception across the C ABI (no guard)
 //   FAKE_EXECUTE_THROWS      op_execute (FILL) throws a C++ exception across the C ABI (no guard): the core's
 //                            entry guard must turn it into a status and a message
 // Every fake supports only FILL (float32) so per-op fallback can be exercised.
@@ -105,6 +107,11 @@ bp_status fake_probe(const bp_host_api* host) {
   r.cause = BP_CAUSE_NO_DEVICE;
   r.message = "no fake device present";
   r.remedy = "plug in a fake device";
+#elif defined(FAKE_PROBE_BAD_STRUCT_SIZE)
+  r.state = BP_STATE_UNAVAILABLE;
+  r.cause = BP_CAUSE_NOT_FOUND;
+  r.message = "libfake.so.1 not found";
+  r.struct_size = 4;
 #else
   r.state = BP_STATE_READY;
   r.device_count = 1;
@@ -140,6 +147,9 @@ bp_status fake_init(const bp_host_api*, void** ctx) {
 void fake_shutdown(void*) {}
 
 bp_status fake_device_count(void*, uint32_t* count) {
+#ifdef FAKE_DEVICE_COUNT_THROWS
+  throw std::runtime_error("fake device_count exploded");
+#endif
   *count = 1;
   return BP_OK;
 }

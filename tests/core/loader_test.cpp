@@ -69,6 +69,10 @@ TEST_CASE("loader: broken plugins get exact causes and never take down the host"
       {"gpu_no_device", "fakegpu", BP_STATE_NO_DEVICE, BP_CAUSE_NO_DEVICE, "no fake device present"},
       {"gpu_init_fails", "fakegpu", BP_STATE_INIT_FAILED, BP_CAUSE_INIT_FAILED, "fake device refused to initialise"},
       {"gpu_init_throws", "fakegpu", BP_STATE_INIT_FAILED, BP_CAUSE_INIT_FAILED, "unexpected exception: fake init exploded"},
+      // Contract holes (issue #11): an unreadable probe report is not "ready", an exception from device_count is
+      // this plugin's failure (the next candidate serves), not the runtime's.
+      {"gpu_bad_probe_report", "fakegpu", BP_STATE_INCOMPATIBLE, BP_CAUSE_ABI_MISMATCH, "report_probe with struct_size 4"},
+      {"gpu_device_count_throws", "fakegpu", BP_STATE_INIT_FAILED, BP_CAUSE_PLUGIN_ERROR, "device_count threw a C++ exception"},
   };
   for (const zoo_case& c : cases) {
     std::string variant = c.variant;

@@ -37,6 +37,15 @@ struct plugin_facts {
 void run_raw_checks(const std::string& plugin_path, bool isolate, bool use_environment, results& out,
                     plugin_facts& facts);
 
+// Promises that ordinary runs hide (contract_checks.cpp), on the raw table with a live context;
+// each returns "" or the problem. alignment: mem_alloc results are 64-byte aligned. bounds: `op`
+// (a case the plugin claims) run with every tensor at byte_offset 64 between guard bytes gives
+// the results of byte_offset 0 and writes no guard byte. declines: no kit case is declined
+// with BP_ERR_INTERNAL.
+std::string alignment_problem(const bp_plugin_api* t, void* ctx);
+std::string bounds_problem(const bp_plugin_api* t, void* ctx, const bp_op_desc& op);
+std::string decline_problem(const bp_plugin_api* t, void* ctx, const bp_device& device);
+
 // ops.*, capability.*, leaks.*, threads.*: through the core's runtime API.
 void run_runtime_checks(const std::string& plugin_path, const plugin_facts& facts, const std::string& reference_path,
                         const options& opts, results& out);

@@ -481,8 +481,19 @@ void errors_group(const std::string& path, results& out) {
     add_result(out, "errors.recovers", s == BP_OK,
                s == BP_OK ? "'" + label + "' still runs after the refused calls"
                           : "'" + label + "' fails after the refused calls: " + st.last_error);
+    const std::string bounds = bounds_problem(t, ctx, op.desc);
+    add_result(out, "errors.bounds", bounds.empty(),
+               bounds.empty() ? "'" + label + "' with every tensor at byte_offset 64 between guard bytes: same results, no guard byte written"
+                              : label + ": " + bounds + (st.last_error.empty() ? "" : " (" + st.last_error + ")"));
   }
   for (void* p : allocations) t->mem_free(ctx, 0, p);
+  const std::string declines = decline_problem(t, ctx, props.device);
+  add_result(out, "errors.declines", declines.empty(), declines.empty() ? "no case declined with BP_ERR_INTERNAL" : declines);
+  st.last_error.clear();
+  const std::string alignment = alignment_problem(t, ctx);
+  add_result(out, "errors.alignment", alignment.empty(),
+             alignment.empty() ? "mem_alloc of 1 B to 1 MiB: every address 64-byte aligned"
+                               : alignment + (st.last_error.empty() ? "" : " (" + st.last_error + ")"));
   // mem_free(NULL) is a documented no-op; a bad device index must be an error, not a crash.
   bp_status s_free = t->mem_free(ctx, 0, nullptr);
   void* p = nullptr;
