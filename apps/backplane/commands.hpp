@@ -13,5 +13,7 @@ void register_devices_command(CLI::App& app);
 void register_doctor_command(CLI::App& app);
 // `backplane train`: train the reference CNN (train_command.cpp; optional).
 void register_train_command(CLI::App& app);
+// `backplane evaluate`: check a model saved by `train --save` on any backend (evaluate_command.cpp; with train).
+void register_evaluate_command(CLI::App& app);
 // `backplane conformance`: run the SDK conformance kit on a plugin file (conformance_command.cpp).
 void register_conformance_command(CLI::App& app);

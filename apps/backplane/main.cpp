@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   register_conformance_command(app);
 #ifdef BACKPLANE_HAVE_TRAIN
   register_train_command(app);
+  register_evaluate_command(app);
 #endif
 
   try {

@@ -63,6 +63,7 @@ struct TrainOptions {
   std::string json_file;  // "" with --json: stdout
   bool json = false;
   std::vector<std::string> plugin_paths;
+  std::string save;  // --save FILE: the trained weights (safetensors)
 };
 
 // ---- results -----------------------------------------------------------------------
@@ -224,10 +225,15 @@ RunResult train_on(const bp::runtime& rt, const bp::nn::TrainTestSplit& data, co
   result.fused_conv = static_cast<const bp::nn::Conv2D&>(*model.layers().front()).fused();
   if (result.history.interrupted || g_stop_requested.load()) {
     result.status = "interrupted";
+    if (!o.save.empty()) say(out, "Not saved to {}: training was interrupted\n", o.save);
   } else {
     result.test = model.evaluate(data.test, o.batch_size, &g_stop_requested);
     say(out, "Test: loss {:.4f} - accuracy {:.4f} ({} samples, {})\n", result.test->loss, result.test->accuracy,
         result.test->samples, format_seconds(result.test->seconds));
+    if (!o.save.empty()) {
+      model.save_weights(o.save);
+      say(out, "Saved the trained weights to {} (check them with: backplane evaluate --model {})\n", o.save, o.save);
+    }
   }
   result.placement = rt.placement();
   for (const bp_event& ev : rt.events())
@@ -347,28 +353,11 @@ json result_json(const std::vector<RunResult>& runs, const std::vector<Unavailab
 
 // ---- the command --------------------------------------------------------------------------
 
-bp::nn::TrainTestSplit load_data(const TrainOptions& o) {
-  if (o.dataset == "synthetic") return bp::nn::make_synthetic_split(o.seed);
-  const std::string prefix = "fashion-mnist";
-  if (o.dataset == prefix) return bp::nn::load_fashion_mnist();
-  if (o.dataset.rfind(prefix + "=", 0) == 0) {
-    const std::string dir = o.dataset.substr(prefix.size() + 1);
-    if (dir.empty()) throw bp::nn::dataset_error("--dataset fashion-mnist=DIR: DIR is empty");
-    return bp::nn::load_fashion_mnist(dir);
-  }
-  throw bp::nn::dataset_error("--dataset: unknown dataset '" + o.dataset +
-                              "' (expected synthetic, fashion-mnist or fashion-mnist=DIR)");
-}
-
 int run_train(const TrainOptions& o) {
   std::FILE* out = text_stream(o);
   bp::nn::TrainTestSplit data;
   try {
-    data = load_data(o);
-    // Training on nothing would "complete" with no step run and no accuracy.
-    if (data.train.count == 0 || data.test.count == 0)
-      throw bp::nn::dataset_error("--dataset " + o.dataset + ": the " + (data.train.count == 0 ? "training" : "test") +
-                                  " set has no samples");
+    data = bp::nn::load_named_dataset(o.dataset, o.seed);  // the same sets as `backplane evaluate`
   } catch (const std::exception& e) {
     say(stderr, "backplane train: {}\n", e.what());
     return bp::cli::exit_error;
@@ -479,8 +468,16 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--plugin-path", options->plugin_paths, "Plugin folder or file searched first; repeatable")
       ->type_name("DIR")
       ->allow_extra_args(false);
+  cmd->add_option("--save", options->save,
+                  "Write the trained weights to FILE (safetensors, with the architecture; see backplane evaluate)")
+      ->type_name("FILE");
   cmd->callback([options, cmd]() {
     options->json = cmd->count("--json") > 0;
+    if (!options->save.empty() && options->backend == "all") {
+      say(stderr, "backplane train: --save needs one backend (auto or a name), not all\n");
+      bp::cli::set_exit_code(bp::cli::exit_error);
+      return;
+    }
     // Plugins run in this command's own process: guarded, so none can corrupt the results or end the tool.
     bp::cli::set_exit_code(bp::cli::run_guarded("training", [&] { return run_train(*options); }));
   });

@@ -43,4 +43,26 @@ TrainTestSplit make_synthetic_split(uint64_t seed) {
           make_random_dataset("synthetic-test", 200, 28, 28, 3, 10, seed + 0x9E3779B97F4A7C15ull)};
 }
 
+TrainTestSplit load_named_dataset(const std::string& spec, uint64_t seed) {
+  const std::string prefix = "fashion-mnist";
+  TrainTestSplit data;
+  if (spec == "synthetic") {
+    data = make_synthetic_split(seed);
+  } else if (spec == prefix) {
+    data = load_fashion_mnist();
+  } else if (spec.rfind(prefix + "=", 0) == 0) {
+    const std::string dir = spec.substr(prefix.size() + 1);
+    if (dir.empty()) throw dataset_error("--dataset fashion-mnist=DIR: DIR is empty");
+    data = load_fashion_mnist(dir);
+  } else {
+    throw dataset_error("--dataset: unknown dataset '" + spec +
+                        "' (expected synthetic, fashion-mnist or fashion-mnist=DIR)");
+  }
+  // Training or testing on nothing would "complete" with no step run and no accuracy.
+  if (data.train.count == 0 || data.test.count == 0)
+    throw dataset_error("--dataset " + spec + ": the " + (data.train.count == 0 ? "training" : "test") +
+                        " set has no samples");
+  return data;
+}
+
 }  // namespace bp::nn

@@ -53,4 +53,9 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
 // train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-... from `directory`.
 TrainTestSplit load_fashion_mnist(const std::string& directory = kFashionMnistDefaultDir);
 
+// The data sets of the `backplane` tool by name: "synthetic" (make_synthetic_split(seed)),
+// "fashion-mnist" (the default folder) or "fashion-mnist=DIR". Throws dataset_error
+// on an unknown name, an empty DIR, or a set with no samples.
+TrainTestSplit load_named_dataset(const std::string& spec, uint64_t seed);
+
 }  // namespace bp::nn
