@@ -23,6 +23,7 @@ using json = nlohmann::json;
 struct doctor_options {
   common_options common;
   bool isolate = true;
+  bool fix = false;  // print the fix lines only
   double timeout_seconds = 10.0;
 };
 
@@ -178,7 +179,9 @@ void run_doctor(const doctor_options& options) {
   request.plugin_paths = options.common.plugin_paths;
   request.backends = options.common.backends;
   json report = gather_report(request, options.isolate, options.timeout_seconds);
-  if (options.common.json)
+  if (options.fix)
+    print_result(join(fix_lines(report), "\n") + "\n");
+  else if (options.common.json)
     print_result(json_text(report, 2) + "\n");
   else
     print_result(render_doctor(report, options, palette(colour_wanted())));
@@ -199,6 +202,9 @@ void register_doctor_command(CLI::App& app) {
                    "Probe each plugin file in its own child process (default on): a crash or hang is reported as "
                    "probe_crashed / probe_timeout instead of killing the tool. --no-isolate probes every plugin "
                    "together in one child process, as a host application loads them");
+  doctor->add_flag("--fix", options->fix,
+                   "Print (never run) the command or variable that would make each failing dependency usable, one "
+                   "per failing dependency (e.g. export BACKPLANE_CUDNN_PATH=..., or the pip package to install)");
   bp::cli::add_timeout_option(*doctor, options->timeout_seconds);
   doctor->footer(bp::cli::exit_codes_help);
   doctor->callback([options]() { bp::cli::run_doctor(*options); });

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "backplane/dep_search_words.hpp"
 #include "backplane/runtime.h"
 
 namespace bp::cli {
@@ -196,6 +197,38 @@ std::string verdict_line(const json& report) {
     reasons.push_back("ready but not in the backend list: " + join(unlisted_ready, ", "));
   return "Nothing usable: no backend can serve. " + join(reasons, "; ") + "." +
          fix_for(wanted ? wanted : first_candidate);
+}
+
+std::vector<std::string> fix_lines(const json& report) {
+  std::vector<std::string> lines;
+  auto add = [&](const std::string& what, const std::string& remedy) {
+    const std::string line = bp::contract::dep_fix_line(remedy);
+    if (line.empty()) {
+      lines.push_back("# " + what + ": no command known; " + (remedy.empty() ? std::string("see backplane doctor") : remedy));
+      return;
+    }
+    lines.push_back("# " + what);
+    const size_t eq = line.find('=');
+    const bool variable = eq != std::string::npos && eq > 0 &&
+                          std::all_of(line.begin(), line.begin() + static_cast<long>(eq),
+                                      [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+    lines.push_back(variable ? "export " + line : line);
+  };
+  for (const json& plugin : json_array(report, "plugins")) {
+    if (json_string(plugin, "state") == "ready" || is_duplicate_copy(plugin)) continue;
+    const std::string name = json_string(plugin, "name");
+    bool any = false;
+    for (const json& dep : json_array(plugin, "dependencies")) {
+      const std::string cause = json_string(dep, "cause", "none");
+      if (cause == "none" || cause.empty() || !json_bool(dep, "required", true)) continue;
+      any = true;
+      add(name + ": " + json_string(dep, "name") + " " + json_string(dep, "soname") + " (" + cause + ")",
+          json_string(dep, "remedy"));
+    }
+    if (!any) add(name + ": " + json_string(plugin, "cause", "unavailable"), failure_remedy(plugin));
+  }
+  if (lines.empty()) lines.push_back("# nothing to fix: every plugin found is ready");
+  return lines;
 }
 
 }  // namespace bp::cli

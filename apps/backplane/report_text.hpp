@@ -50,4 +50,11 @@ std::string child_output_tail(const nlohmann::json& plugin, size_t max_lines = 8
 // "the dynamic linker's default search" for "", else the folder.
 std::string folder_label(const std::string& directory);
 
+// `backplane doctor --fix`: for each plugin that cannot serve, one comment line
+// naming each failing required dependency (or the plugin's own cause) and the
+// one command or variable that would fix it (the "fix: " clause of its remedy,
+// backplane/dep_search_words.hpp; VAR=value lines as `export VAR=value`), or
+// its remedy in words when it has none. Printed, never run.
+std::vector<std::string> fix_lines(const nlohmann::json& report);
+
 }  // namespace bp::cli

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backplane/dep_search_words.hpp"
 #include "backplane/secure_mode.hpp"
 #include "entry_guard.hpp"
 #include "errors.hpp"
@@ -320,9 +321,9 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
     }
     // Checked even in secure mode (where it is ignored), so a typo is caught before it matters.
     v = env("BACKPLANE_DEP_SEARCH");
-    if (!v.empty() && v != "override_only")
-      return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_DEP_SEARCH='" + v +
-                                               "' is not a search mode (known: override_only; unset for the default search)");
+    // The words and their meaning live in backplane/dep_search_words.hpp, shared with the plugins.
+    if (const std::string bad = bp::contract::dep_search_mode::parse(v).error; !bad.empty())
+      return fail(BP_ERR_INVALID_ARGUMENT, bad);
     if (!c.secure_mode) {
       c.allowlist_file = env("BACKPLANE_PLUGIN_ALLOWLIST");
       if (!c.allowlist_file.empty() && !read_allowlist(c.allowlist_file, &c.allowlist, &why))

@@ -150,15 +150,15 @@ TEST_CASE("dep search: no_python turns the wheel folders off and says so, and an
     CHECK(contains(d.message, "Python environments' wheel folders not searched (BACKPLANE_DEP_SEARCH=no_python)"));
   }
   const bp::sdk::dep_search_mode bad = bp::sdk::dep_search_mode::parse("no_python,no_pyhton");
-  CHECK(bad.error == "BACKPLANE_DEP_SEARCH='no_python,no_pyhton': 'no_pyhton' is not a search mode (known: "
-                     "override_only, no_python, no_conda, no_environments; unset for the default search)");
+  CHECK(bad.error == "BACKPLANE_DEP_SEARCH='no_python,no_pyhton' is not a search mode: 'no_pyhton' is not one of "
+                     "override_only, no_python, no_conda, no_environments (unset for the default search)");
   CHECK(bp::sdk::dep_search_mode::parse("no_conda,").error != "");
   const auto both = bp::sdk::dep_search_mode::parse("no_environments");
   CHECK((both.error.empty() && !both.python && !both.conda && both.build && both.system));
   CHECK(bp::sdk::dep_search_mode::parse("override_only").override_only());
   probe_run refused(options{{"DEP_SEARCH", "no_pyhton"}});
   CHECK(refused.status == BP_ERR_INVALID_ARGUMENT);
-  CHECK(contains(refused.host.last_error, "'no_pyhton' is not a search mode"));
+  CHECK(contains(refused.host.last_error, "BACKPLANE_DEP_SEARCH='no_pyhton' is not a search mode"));
 }
 
 TEST_CASE("dep search: secure mode searches no Python or conda environment, and says so") {

@@ -48,8 +48,8 @@ struct dep_search_mode {
       } else if (word == "no_environments") {
         m.python = m.conda = false;
       } else {
-        m.error = "BACKPLANE_DEP_SEARCH='" + value + "': '" + word + "' is not a search mode (known: " +
-                  known_words() + "; unset for the default search)";
+        m.error = "BACKPLANE_DEP_SEARCH='" + value + "' is not a search mode: '" + word + "' is not one of " +
+                  known_words() + " (unset for the default search)";
         return m;
       }
     }
