@@ -1,10 +1,7 @@
 // plugin_scan.cpp — see plugin_scan.hpp.
 #include "plugin_scan.hpp"
 
-#include <dlfcn.h>
-
 #include <filesystem>
-#include <system_error>
 
 #include "backplane/runtime.h"
 #include "cli_common.hpp"
@@ -22,25 +19,9 @@ std::string plugin_name_from_path(const std::string& path) {
   return file;
 }
 
-std::string install_plugin_folder() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<const void*>(&bp_version_string), &info) == 0 || info.dli_fname == nullptr) return {};
-  std::error_code ec;
-  fs::path library = fs::canonical(info.dli_fname, ec);
-  if (ec) library = info.dli_fname;
-  return (library.parent_path() / "backplane" / "plugins").string();
-}
-
 plugin_scan scan_plugin_files(const runtime_request& request) {
-  std::vector<const char*> paths;
-  for (const std::string& path : request.plugin_paths) paths.push_back(path.c_str());
-  bp_runtime_options options;
-  bp_runtime_options_init(&options);
-  options.plugin_paths = paths.empty() ? nullptr : paths.data();
-  options.num_plugin_paths = static_cast<uint32_t>(paths.size());
-  options.backends = request.backends.empty() ? nullptr : request.backends.c_str();
-  options.fallback = BP_FALLBACK_ALLOW;
-  options.explicit_paths_only = request.explicit_paths_only ? 1 : 0;
+  runtime_options_holder holder(request);
+  const bp_runtime_options& options = holder.options();
 
   uint64_t needed = 0;
   if (bp_discover_json(&options, nullptr, 0, &needed) != BP_OK) throw configuration_error(bp_last_error_message());

@@ -27,7 +27,4 @@ plugin_scan scan_plugin_files(const runtime_request& request);
 // "libbackplane-cudnn.so" -> "cudnn"; other names are returned without folder.
 std::string plugin_name_from_path(const std::string& path);
 
-// The folder of the loaded core library + "/backplane/plugins" ("" if unknown).
-std::string install_plugin_folder();
-
 }  // namespace bp::cli

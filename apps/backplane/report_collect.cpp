@@ -1,14 +1,10 @@
 // report_collect.cpp — see report_collect.hpp.
 #include "report_collect.hpp"
 
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 
 #include "cli_common.hpp"
 #include "plugin_scan.hpp"
-
-extern char** environ;
 
 namespace bp::cli {
 
@@ -23,26 +19,28 @@ std::string runtime_report_text(bp_runtime_t runtime) {
   return text;
 }
 
-std::string effective_fallback_policy() {
-  const char* value = std::getenv("BACKPLANE_FALLBACK");
-  if (value == nullptr || value[0] == '\0') return "warn";
-  std::string policy(value);
-  if (policy == "allow" || policy == "warn" || policy == "error") return policy;
-  return "warn";  // the core rejects/ignores unknown values; doctor shows the raw value in "environment"
+runtime_options_holder::runtime_options_holder(const runtime_request& request) {
+  for (const std::string& path : request.plugin_paths) paths_.push_back(path.c_str());
+  bp_runtime_options_init(&options_);
+  options_.plugin_paths = paths_.empty() ? nullptr : paths_.data();
+  options_.num_plugin_paths = static_cast<uint32_t>(paths_.size());
+  options_.backends = request.backends.empty() ? nullptr : request.backends.c_str();
+  options_.explicit_paths_only = request.explicit_paths_only ? 1 : 0;
 }
 
-nlohmann::json environment_snapshot() {
-  // The same variables the core's report lists (set ones only).
-  nlohmann::json env = nlohmann::json::object();
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    const char* equals = std::strchr(*entry, '=');
-    if (equals == nullptr) continue;
-    const std::string name(*entry, static_cast<size_t>(equals - *entry));
-    if (name.rfind("BACKPLANE_", 0) == 0 || name == "LD_LIBRARY_PATH" || name == "CUDA_VISIBLE_DEVICES" ||
-        name == "LD_PRELOAD" || name == "CUDA_PATH" || name == "CUDA_HOME")
-      env[name] = std::string(equals + 1);
-  }
-  return env;
+nlohmann::json core_selection(const runtime_request& request, const nlohmann::json& report) {
+  runtime_options_holder holder(request);  // fallback DEFAULT: the policy a host would get
+  const std::string text = report.dump();
+  uint64_t needed = 0;
+  if (bp_select_report_json(&holder.options(), text.c_str(), nullptr, 0, &needed) != BP_OK)
+    throw configuration_error(bp_last_error_message());
+  std::string selected(needed, '\0');
+  if (bp_select_report_json(&holder.options(), text.c_str(), selected.data(), selected.size(), &needed) != BP_OK)
+    throw configuration_error(bp_last_error_message());
+  selected.resize(needed ? needed - 1 : 0);
+  nlohmann::json parsed = nlohmann::json::parse(selected, nullptr, false);
+  if (!parsed.is_object()) throw std::runtime_error("bp_select_report_json returned invalid JSON");
+  return parsed;
 }
 
 bool is_configuration_status(bp_status status) {
@@ -58,17 +56,9 @@ struct creation {
 };
 
 creation create_and_report(const runtime_request& request) {
-  std::vector<const char*> paths;
-  for (const std::string& path : request.plugin_paths) paths.push_back(path.c_str());
-  const std::string& backends = request.backends;
-
-  bp_runtime_options options;
-  bp_runtime_options_init(&options);
-  options.plugin_paths = paths.empty() ? nullptr : paths.data();
-  options.num_plugin_paths = static_cast<uint32_t>(paths.size());
-  options.backends = backends.empty() ? nullptr : backends.c_str();
-  options.fallback = BP_FALLBACK_ALLOW;
-  options.explicit_paths_only = request.explicit_paths_only ? 1 : 0;
+  runtime_options_holder holder(request);
+  bp_runtime_options options = holder.options();
+  options.fallback = BP_FALLBACK_ALLOW;  // a fallback still yields a runtime and a report; nothing printed
 
   creation out;
   bp_runtime_t runtime = nullptr;
@@ -124,10 +114,12 @@ collected_report collect_report_in_process(const runtime_request& request) {
   if (!out.runtime_created && !out.configuration_error) {
     out.report["runtime_error"] = {{"status", bp_status_name(first.status)}, {"message", first.error}};
   }
-  if (out.report.contains("policy") && out.report["policy"].is_object()) {
-    out.report["policy"]["fallback"] = effective_fallback_policy();
-    const char* env = std::getenv("BACKPLANE_FALLBACK");
-    out.report["policy"]["fallback_origin"] = (env && env[0]) ? "BACKPLANE_FALLBACK" : "default";
+  // The policy a host would get (not the forced "allow"), and the selection
+  // decided by the core's one engine, as for an isolated report.
+  if (!out.configuration_error && out.report.contains("plugins")) {
+    nlohmann::json runtime_error = out.report.value("runtime_error", nlohmann::json());
+    out.report = core_selection(request, out.report);
+    if (!runtime_error.is_null()) out.report["runtime_error"] = runtime_error;
   }
   return out;
 }

@@ -66,12 +66,24 @@ collected_report collect_report_in_process(const runtime_request& request);
 std::string runtime_report_text(bp_runtime_t runtime);
 
 
-// The fallback policy a host would get from the environment: "allow", "warn" or "error".
-std::string effective_fallback_policy();
+// The bp_runtime_options for a request (the strings live in the request and here).
+class runtime_options_holder {
+ public:
+  explicit runtime_options_holder(const runtime_request& request);
+  runtime_options_holder(const runtime_options_holder&) = delete;
+  runtime_options_holder& operator=(const runtime_options_holder&) = delete;
+  const bp_runtime_options& options() const { return options_; }
 
-// The variables that influence discovery and selection, as the core's report
-// shows them: every BACKPLANE_* variable plus LD_LIBRARY_PATH,
-// CUDA_VISIBLE_DEVICES, LD_PRELOAD, CUDA_PATH and CUDA_HOME, when set.
-nlohmann::json environment_snapshot();
+ private:
+  std::vector<const char*> paths_;
+  bp_runtime_options options_{};
+};
+
+// `report` with the core's selection applied (bp_select_report_json): the
+// policy and environment a host would get, disabled and duplicate plugins,
+// candidate order, preferred, selected, events and verdict. The tool holds
+// no selection or configuration rule of its own. Throws configuration_error
+// when the core refuses the settings.
+nlohmann::json core_selection(const runtime_request& request, const nlohmann::json& report);
 
 }  // namespace bp::cli

@@ -1,9 +1,7 @@
 // report_merge.cpp — see report_merge.hpp.
 #include "report_merge.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -16,17 +14,6 @@ namespace bp::cli {
 namespace {
 
 using json = nlohmann::json;
-
-json default_policy(const runtime_request& request) {
-  std::string backends = request.backends;
-  if (backends.empty())
-    if (const char* env = std::getenv("BACKPLANE_BACKEND")) backends = std::string(env) == "auto" ? "" : env;
-  const char* disabled = std::getenv("BACKPLANE_DISABLE");
-  return {{"backends", split_list(backends, ',')},
-          {"fallback", effective_fallback_policy()},
-          {"disabled", split_list(disabled ? disabled : "", ',')},
-          {"op_fallback", true}};
-}
 
 std::string outcome_name(child_outcome::end how) {
   switch (how) {
@@ -138,7 +125,7 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
                  {"backplane_version", bp_version_string()},
                  {"abi", {{"major", abi_major}, {"minor", abi_minor}}},
                  {"policy", nullptr},
-                 {"environment", environment_snapshot()},
+                 {"environment", json::object()},
                  {"discovery", {{"search_paths", json::array()}, {"candidates", json::array()}}},
                  {"plugins", json::array()},
                  {"selected", nullptr},
@@ -154,7 +141,6 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
   // As in the core's report: files refused before loading come first.
   for (const json& refused : scan.refused) report["plugins"].push_back(refused);
   std::map<std::string, json> candidate_by_path;  // decisions for probed files
-  std::map<std::string, std::string> first_path_of;  // plugin name -> file that provided it
   for (const isolated_result& result : results) {
     const std::string& file = result.file;
     json isolation = isolation_record(result);
@@ -166,7 +152,6 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
                                             "the core refused the settings"));
     }
     if (result.report.is_object()) {
-      if (report["policy"].is_null() && result.report.contains("policy")) report["policy"] = result.report["policy"];
       if (result.report.contains("schema_version")) report["schema_version"] = result.report["schema_version"];
       for (const json& c : json_array(json_object(result.report, "discovery"), "candidates")) {
         candidate["decision"] = json_string(c, "decision", "loaded");
@@ -175,7 +160,7 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
       }
       for (const json& plugin : json_array(result.report, "plugins")) {
         // A backend-list name the child could not find is about the child's one-file search,
-        // not the real one; apply_selection() re-creates it against the real search paths.
+        // not the real one; the core's selection re-creates it against the real search paths.
         if (json_string(plugin, "path").empty() && json_string(plugin, "cause") == "not_found") continue;
         entries.push_back(plugin);
       }
@@ -188,22 +173,6 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
     for (json& plugin : entries) {
       apply_post_init_check(plugin, result, settings);
       plugin["isolation"] = isolation;
-      plugin["selected"] = false;
-      const std::string name = json_string(plugin, "name");
-      const std::string state = json_string(plugin, "state");
-      auto earlier = first_path_of.find(name);
-      if (earlier != first_path_of.end() && state != "refused" && state != "disabled") {
-        // Same rule as the core: the first file providing a name wins.
-        plugin["state"] = "refused";
-        plugin["cause"] = "duplicate";
-        plugin["message"] = fmt::format("another file ({}) already provides plugin '{}' (first one found wins)",
-                                        earlier->second, name);
-        plugin["remedy"] = bp_cause_remedy(BP_CAUSE_DUPLICATE);
-        candidate["decision"] = "duplicate";
-        candidate["reason"] = plugin["message"];
-      } else if (earlier == first_path_of.end() && state != "refused") {
-        first_path_of[name] = file;
-      }
       report["plugins"].push_back(std::move(plugin));
     }
     candidate_by_path[file] = std::move(candidate);
@@ -212,95 +181,9 @@ json merge_isolated_results(const plugin_scan& scan, const std::vector<isolated_
     auto found = candidate_by_path.find(json_string(candidate, "path"));
     if (found != candidate_by_path.end() && json_string(candidate, "decision") == "loaded") candidate = found->second;
   }
-  if (report["policy"].is_null()) report["policy"] = default_policy(request);
-  apply_selection(report);
-  return report;
-}
-
-void apply_selection(json& report) {
-  json& plugins = report["plugins"];
-  std::vector<std::string> backends;
-  for (const json& name : json_array(json_object(report, "policy"), "backends"))
-    if (name.is_string()) backends.push_back(name.get<std::string>());
-  auto is_duplicate = [](const json& plugin) { return json_string(plugin, "cause") == "duplicate"; };
-
-  // Candidates in preference order, exactly as the core's create_runtime orders them.
-  std::vector<size_t> order;  // indices into plugins (stable while we append)
-  if (!backends.empty()) {
-    for (const std::string& name : backends) {
-      size_t found = plugins.size();
-      for (size_t i = 0; i < plugins.size(); ++i)
-        if (json_string(plugins[i], "name") == name && !is_duplicate(plugins[i])) {
-          found = i;
-          break;
-        }
-      if (found == plugins.size()) {
-        std::vector<std::string> where;
-        for (const json& path : json_array(json_object(report, "discovery"), "search_paths"))
-          where.push_back(json_string(path, "path"));
-        plugins.push_back(
-            {{"name", name}, {"path", ""}, {"version", ""}, {"state", "load_failed"}, {"stage", "discover"},
-             {"cause", "not_found"},
-             {"message", fmt::format("no plugin named '{}' (file libbackplane-{}.so) was found in: {}", name, name,
-                                     where.empty() ? std::string("(no search paths)") : join(where, ", "))},
-             {"remedy", "install the plugin, or add its folder to BACKPLANE_PLUGIN_PATH; `backplane doctor` lists "
-                        "what was found"},
-             {"priority", 0}, {"device_kind", "other"}, {"selected", false}, {"devices", json::array()},
-             {"dependencies", json::array()}});
-      }
-      order.push_back(found);
-    }
-  } else {
-    // Same rule as the core (core/src/runtime.cpp): disabled plugins are no candidates;
-    // GPU, then other accelerators, then CPU; within a kind by priority.
-    for (size_t i = 0; i < plugins.size(); ++i)
-      if (!is_duplicate(plugins[i]) && json_string(plugins[i], "state") != "disabled") order.push_back(i);
-    auto rank = [&](size_t i) {
-      const std::string kind = json_string(plugins[i], "device_kind");
-      return kind == "gpu" ? 0 : kind == "cpu" ? 2 : 1;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (rank(a) != rank(b)) return rank(a) < rank(b);
-      return json_int(plugins[a], "priority") > json_int(plugins[b], "priority");
-    });
-  }
-
-  const std::string preferred = order.empty() ? "" : json_string(plugins[order[0]], "name");
-  std::vector<size_t> failed;
-  size_t selected = plugins.size();
-  for (size_t index : order) {
-    if (json_string(plugins[index], "state") == "ready") {
-      selected = index;
-      break;
-    }
-    failed.push_back(index);
-  }
-  for (size_t i = 0; i < plugins.size(); ++i) plugins[i]["selected"] = (i == selected);
-  report["preferred"] = preferred.empty() ? json(nullptr) : json(preferred);
-
-  json events = json::array();
-  if (selected == plugins.size()) {
-    report["selected"] = nullptr;
-    report["verdict"] = "nothing_usable";  // the core raises no event: creation fails
-  } else {
-    const json& chosen = plugins[selected];
-    const std::string selected_name = json_string(chosen, "name");
-    const json& devices = json_array(chosen, "devices");
-    report["selected"] = {{"backend", selected_name}, {"device", devices.empty() ? json(nullptr) : devices[0]}};
-    report["verdict"] = selected_name == preferred ? "ready" : "fell_back";
-    for (size_t index : failed) {
-      const json& plugin = plugins[index];
-      events.push_back({{"kind", "backend_fallback"},
-                        {"plugin", json_string(plugin, "name")},
-                        {"selected", selected_name},
-                        {"stage", json_string(plugin, "stage", "probe")},
-                        {"cause", json_string(plugin, "cause", "none")},
-                        {"op", ""},
-                        {"message", json_string(plugin, "message")},
-                        {"remedy", json_string(plugin, "remedy")}});
-    }
-  }
-  report["events"] = std::move(events);
+  // Disabled, duplicates across files, candidate order, preferred, selected,
+  // events, verdict, policy: decided by the core, as bp_runtime_create does.
+  return core_selection(request, report);
 }
 
 }  // namespace bp::cli

@@ -14,6 +14,7 @@
 
 #include "backplane/dep_search_words.hpp"
 #include "backplane/secure_mode.hpp"
+#include "backplane/text.hpp"
 #include "entry_guard.hpp"
 #include "errors.hpp"
 #include "log.hpp"
@@ -230,8 +231,46 @@ bool config::is_disabled(const std::string& name) const {
   return std::find(disabled.begin(), disabled.end(), name) != disabled.end();
 }
 
-bp_status load_config(const bp_runtime_options* options, config* out) {
-  config& c = *out;
+std::string config::plugin_setting(const std::string& plugin, const std::string& key) const {
+  if (key == "fault") return fault_text_for(plugin);
+  auto host = host_settings.find(key);
+  if (host != host_settings.end()) return host->second;
+  // A privileged process loads no code from where its caller points
+  // (load_config lists the setting as ignored); the plugin sees it unset.
+  if (secure_mode && setting_names_a_location(key)) return "";
+  return use_environment ? env(("BACKPLANE_" + key).c_str()) : "";
+}
+
+namespace {
+
+// options.plugin_settings: "NAME=value" each, NAME a setting name, given once.
+bool parse_plugin_settings(const char* const* settings, uint32_t count, std::map<std::string, std::string>* out,
+                           std::string* why) {
+  if (count > 0 && !settings) {
+    *why = "bp_runtime_create: num_plugin_settings is " + std::to_string(count) + " but plugin_settings is NULL";
+    return false;
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string where = "bp_runtime_create: plugin_settings[" + std::to_string(i) + "]";
+    if (!settings[i]) return *why = where + " is NULL", false;
+    const std::string text = settings[i];
+    const size_t eq = text.find('=');
+    const std::string name = text.substr(0, eq);
+    const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+      return std::isalnum(ch) || ch == '_';
+    });
+    if (eq == std::string::npos || !name_ok)
+      return *why = where + " '" + printable_line(text) + "' is not NAME=value (NAME of letters, digits and '_', "
+                    "without BACKPLANE_, e.g. GPU_MEMORY_LIMIT=2G)", false;
+    if (name == "fault") return *why = where + ": 'fault' is not a setting; use options.fault", false;
+    if (!out->emplace(name, text.substr(eq + 1)).second)
+      return *why = where + ": setting " + name + " is given twice", false;
+  }
+  return true;
+}
+
+// The host's choices (origin "host_api") from `options`; its fault spec as given.
+bp_status load_host_options(const bp_runtime_options* options, config& c, std::string* fault_spec) {
   bp_runtime_options defaults;
   bp_runtime_options_init(&defaults);
   const bp_runtime_options& o = options ? *options : defaults;
@@ -271,9 +310,77 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
     return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_create: options->fallback " + std::to_string(policy) + " is not a bp_fallback_policy");
   if (policy != BP_FALLBACK_DEFAULT) c.fallback = policy, c.fallback_origin = "host_api";
 
-  std::string fault_spec = BP_OPT(fault) ? BP_OPT(fault) : "";
+  *fault_spec = BP_OPT(fault) ? BP_OPT(fault) : "";
+  if (!parse_plugin_settings(BP_OPT(plugin_settings), BP_OPT(num_plugin_settings), &c.host_settings, &why))
+    return fail(BP_ERR_INVALID_ARGUMENT, why);
 #undef BP_OPT
+  return BP_OK;
+}
 
+// BACKPLANE_* variables, each validated even where the host's choice wins, so
+// a typo is never silently ignored; the environment's faults join the host's.
+bp_status load_environment(config& c, std::string* fault_spec) {
+  std::string why;
+  if (c.secure_mode) ignore_location_settings(&c);
+  std::string v = env("BACKPLANE_PLUGIN_PATH");
+  if (!v.empty() && !c.secure_mode) c.env_paths = split_list(v, ":");
+  v = env("BACKPLANE_BACKEND");
+  if (!v.empty()) {
+    // Validated even when the host's list wins.
+    std::vector<std::string> names;
+    if (!parse_name_list(v, "BACKPLANE_BACKEND", true, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+    if (names.size() > 1 && std::find(names.begin(), names.end(), "auto") != names.end())
+      return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_BACKEND='" + v + "': 'auto' stands alone (it means: by priority)");
+    if (c.backends_origin != "host_api") {
+      c.backends = names[0] == "auto" ? std::vector<std::string>{} : names;
+      c.backends_origin = names[0] == "auto" ? "" : "BACKPLANE_BACKEND";
+    }
+  }
+  v = env("BACKPLANE_DISABLE");
+  if (!v.empty()) {
+    std::vector<std::string> names;
+    if (!parse_name_list(v, "BACKPLANE_DISABLE", false, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+    for (auto& n : names) c.disabled.push_back(n), c.disabled_origin[n] = "BACKPLANE_DISABLE";
+  }
+  v = env("BACKPLANE_FALLBACK");
+  if (!v.empty()) {
+    // Validated even when the host's setting wins, so a typo never goes unnoticed.
+    bp_fallback_policy from_env;
+    if (v == "allow") from_env = BP_FALLBACK_ALLOW;
+    else if (v == "warn") from_env = BP_FALLBACK_WARN;
+    else if (v == "error") from_env = BP_FALLBACK_ERROR;
+    else return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_FALLBACK='" + v + "' is not one of allow, warn, error");
+    if (c.fallback_origin != "host_api") c.fallback = from_env, c.fallback_origin = "BACKPLANE_FALLBACK";
+  }
+  v = env("BACKPLANE_ALLOW_UNSAFE_PLUGINS");
+  if (!parse_bool(v, &c.allow_unsafe))
+    return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_ALLOW_UNSAFE_PLUGINS='" + v + "' is not 0 or 1");
+  if (c.allow_unsafe && c.secure_mode) {
+    c.allow_unsafe = false;
+    c.ignored.push_back({"BACKPLANE_ALLOW_UNSAFE_PLUGINS", v, secure_mode_reason()});
+  }
+  // Checked even in secure mode (where it is ignored), so a typo is caught before it matters.
+  v = env("BACKPLANE_DEP_SEARCH");
+  // The words and their meaning live in backplane/dep_search_words.hpp, shared with the plugins.
+  if (const std::string bad = bp::contract::dep_search_mode::parse(v).error; !bad.empty())
+    return fail(BP_ERR_INVALID_ARGUMENT, bad);
+  if (!c.secure_mode) {
+    c.allowlist_file = env("BACKPLANE_PLUGIN_ALLOWLIST");
+    if (!c.allowlist_file.empty() && !read_allowlist(c.allowlist_file, &c.allowlist, &why))
+      return fail(BP_ERR_INVALID_ARGUMENT, why);
+  }
+  std::string env_fault = env("BACKPLANE_FAULT");
+  if (!env_fault.empty()) *fault_spec = fault_spec->empty() ? env_fault : *fault_spec + ";" + env_fault;
+  if (!configure_logging(env("BACKPLANE_LOG"), &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+  return BP_OK;
+}
+
+}  // namespace
+
+bp_status load_config(const bp_runtime_options* options, config* out) {
+  config& c = *out;
+  std::string fault_spec, why;
+  if (bp_status s = load_host_options(options, c, &fault_spec); s != BP_OK) return s;
   // Validated whatever else is set, so a typo is never silently ignored.
   const std::string secure_text = env("BACKPLANE_SECURE_MODE");
   if (!secure_text.empty() && secure_text != "0" && secure_text != "1")
@@ -281,57 +388,7 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
   c.secure_mode = process_is_privileged();
 
   if (c.use_environment) {
-    if (c.secure_mode) ignore_location_settings(&c);
-    std::string v = env("BACKPLANE_PLUGIN_PATH");
-    if (!v.empty() && !c.secure_mode) c.env_paths = split_list(v, ":");
-    v = env("BACKPLANE_BACKEND");
-    if (!v.empty()) {
-      // Validated even when the host's list wins.
-      std::vector<std::string> names;
-      if (!parse_name_list(v, "BACKPLANE_BACKEND", true, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
-      if (names.size() > 1 && std::find(names.begin(), names.end(), "auto") != names.end())
-        return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_BACKEND='" + v + "': 'auto' stands alone (it means: by priority)");
-      if (c.backends_origin != "host_api") {
-        c.backends = names[0] == "auto" ? std::vector<std::string>{} : names;
-        c.backends_origin = names[0] == "auto" ? "" : "BACKPLANE_BACKEND";
-      }
-    }
-    v = env("BACKPLANE_DISABLE");
-    if (!v.empty()) {
-      std::vector<std::string> names;
-      if (!parse_name_list(v, "BACKPLANE_DISABLE", false, &names, &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
-      for (auto& n : names) c.disabled.push_back(n), c.disabled_origin[n] = "BACKPLANE_DISABLE";
-    }
-    v = env("BACKPLANE_FALLBACK");
-    if (!v.empty()) {
-      // Validated even when the host's setting wins, so a typo never goes unnoticed.
-      bp_fallback_policy from_env;
-      if (v == "allow") from_env = BP_FALLBACK_ALLOW;
-      else if (v == "warn") from_env = BP_FALLBACK_WARN;
-      else if (v == "error") from_env = BP_FALLBACK_ERROR;
-      else return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_FALLBACK='" + v + "' is not one of allow, warn, error");
-      if (c.fallback_origin != "host_api") c.fallback = from_env, c.fallback_origin = "BACKPLANE_FALLBACK";
-    }
-    v = env("BACKPLANE_ALLOW_UNSAFE_PLUGINS");
-    if (!parse_bool(v, &c.allow_unsafe))
-      return fail(BP_ERR_INVALID_ARGUMENT, "BACKPLANE_ALLOW_UNSAFE_PLUGINS='" + v + "' is not 0 or 1");
-    if (c.allow_unsafe && c.secure_mode) {
-      c.allow_unsafe = false;
-      c.ignored.push_back({"BACKPLANE_ALLOW_UNSAFE_PLUGINS", v, secure_mode_reason()});
-    }
-    // Checked even in secure mode (where it is ignored), so a typo is caught before it matters.
-    v = env("BACKPLANE_DEP_SEARCH");
-    // The words and their meaning live in backplane/dep_search_words.hpp, shared with the plugins.
-    if (const std::string bad = bp::contract::dep_search_mode::parse(v).error; !bad.empty())
-      return fail(BP_ERR_INVALID_ARGUMENT, bad);
-    if (!c.secure_mode) {
-      c.allowlist_file = env("BACKPLANE_PLUGIN_ALLOWLIST");
-      if (!c.allowlist_file.empty() && !read_allowlist(c.allowlist_file, &c.allowlist, &why))
-        return fail(BP_ERR_INVALID_ARGUMENT, why);
-    }
-    std::string env_fault = env("BACKPLANE_FAULT");
-    if (!env_fault.empty()) fault_spec = fault_spec.empty() ? env_fault : fault_spec + ";" + env_fault;
-    if (!configure_logging(env("BACKPLANE_LOG"), &why)) return fail(BP_ERR_INVALID_ARGUMENT, why);
+    if (bp_status s = load_environment(c, &fault_spec); s != BP_OK) return s;
   }
 
   if (!fault_spec.empty()) {

@@ -44,6 +44,7 @@ struct config {
   bool secure_mode = false;             // privileged process (or BACKPLANE_SECURE_MODE=1): see process_is_privileged
   std::vector<ignored_setting> ignored; // environment settings not applied (secure mode)
   std::vector<fault_clause> faults;
+  std::map<std::string, std::string> host_settings;  // options.plugin_settings: NAME -> value
   bp_event_callback on_event = nullptr;
   void* user_data = nullptr;
 
@@ -52,6 +53,10 @@ struct config {
   // The first clause named `fault` that targets `plugin` (or "*"), or nullptr.
   const fault_clause* find_fault(const std::string& plugin, const std::string& fault) const;
   bool is_disabled(const std::string& name) const;
+  // What a plugin's get_option(`key`) answers ("" = unset): "fault" the faults
+  // aimed at `plugin`; else the host's setting; else BACKPLANE_<key> when the
+  // environment is used (never a location in secure mode).
+  std::string plugin_setting(const std::string& plugin, const std::string& key) const;
 };
 
 // Build the config; on a bad value returns BP_ERR_INVALID_ARGUMENT with the thread's error set.

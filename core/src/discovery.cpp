@@ -67,10 +67,8 @@ discovery_result discover(const config& cfg) {
   for (auto& p : cfg.env_paths) roots.emplace_back(p, "env");
   if (!cfg.explicit_paths_only) {
     std::string dir = core_library_dir();
+    // Also the build tree's layout (lib/backplane/plugins next to lib/libbackplane.so).
     if (!dir.empty()) roots.emplace_back(dir + "/backplane/plugins", "install");
-#ifdef BACKPLANE_BUILD_PLUGIN_DIR
-    roots.emplace_back(BACKPLANE_BUILD_PLUGIN_DIR, "build");
-#endif
   }
 
   std::set<std::string> seen_dirs, seen_files;

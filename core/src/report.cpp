@@ -3,16 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "backplane/text.hpp"
 #include "backplane/version.h"
+#include "errors.hpp"
+#include "report_parts.hpp"
 #include "runtime.hpp"
 
 extern char** environ;
 
 namespace bp::core {
 namespace {
-using json = nlohmann::ordered_json;
 
 const char* policy_name(bp_fallback_policy p) {
   switch (p) {
@@ -53,10 +55,10 @@ json printable_tree(const json& j) {
   return j;
 }
 
+}  // namespace
+
 // Every report leaves the core through here.
 std::string dump_report(const json& j) { return printable_tree(j).dump(2); }
-
-}  // namespace
 
 json discovery_json(const discovery_result& d) {
   json paths = json::array(), cands = json::array();
@@ -66,7 +68,6 @@ json discovery_json(const discovery_result& d) {
   return json{{"search_paths", paths}, {"candidates", cands}};
 }
 
-namespace {
 json plugin_json(const plugin_record& r) {
   json deps = json::array();
   for (const dependency_record& d : r.dependencies) {
@@ -105,30 +106,27 @@ json plugin_json(const plugin_record& r) {
               {"devices", devices},
               {"dependencies", deps}};
 }
-}  // namespace
 
-std::string report_json(bp_runtime_s& rt) {
-  const config& c = rt.cfg;
-  json j;
-  j["schema_version"] = 1;
-  j["backplane_version"] = BACKPLANE_VERSION_STRING;
-  j["abi"] = {{"major", BP_ABI_VERSION_MAJOR}, {"minor", BP_ABI_VERSION_MINOR}};
+json policy_json(const config& c) {
   json faults = json::array();
   for (auto& f : c.faults) faults.push_back(f.text);
   json ignored = json::array();
   for (auto& i : c.ignored) ignored.push_back({{"name", i.name}, {"value", i.value}, {"reason", i.reason}});
-  j["policy"] = {{"backends", c.backends},
-                 {"backends_origin", c.backends_origin},
-                 {"fallback", policy_name(c.fallback)},
-                 {"fallback_origin", c.fallback_origin},
-                 {"disabled", c.disabled},
-                 {"op_fallback", c.op_fallback},
-                 {"use_environment", c.use_environment},
-                 {"allow_unsafe_plugins", c.allow_unsafe},
-                 {"allowlist", c.allowlist_file},
-                 {"faults", faults},
-                 {"secure_mode", c.secure_mode},
-                 {"ignored_settings", ignored}};
+  return {{"backends", c.backends},
+          {"backends_origin", c.backends_origin},
+          {"fallback", policy_name(c.fallback)},
+          {"fallback_origin", c.fallback_origin},
+          {"disabled", c.disabled},
+          {"op_fallback", c.op_fallback},
+          {"use_environment", c.use_environment},
+          {"allow_unsafe_plugins", c.allow_unsafe},
+          {"allowlist", c.allowlist_file},
+          {"faults", faults},
+          {"secure_mode", c.secure_mode},
+          {"ignored_settings", ignored}};
+}
+
+json environment_json() {
   json envj = json::object();
   for (char** e = environ; e && *e; ++e) {
     std::string kv = *e;
@@ -138,7 +136,16 @@ std::string report_json(bp_runtime_s& rt) {
         k == "CUDA_PATH" || k == "CUDA_HOME")
       envj[k] = eq == std::string::npos ? "" : kv.substr(eq + 1);
   }
-  j["environment"] = envj;
+  return envj;
+}
+
+std::string report_json(bp_runtime_s& rt) {
+  json j;
+  j["schema_version"] = 1;
+  j["backplane_version"] = BACKPLANE_VERSION_STRING;
+  j["abi"] = {{"major", BP_ABI_VERSION_MAJOR}, {"minor", BP_ABI_VERSION_MINOR}};
+  j["policy"] = policy_json(rt.cfg);
+  j["environment"] = environment_json();
   j["discovery"] = discovery_json(rt.discovery);
   json plugins = json::array();
   for (auto& r : rt.records) plugins.push_back(plugin_json(*r));
@@ -174,6 +181,16 @@ std::string report_json(bp_runtime_s& rt) {
                  : rt.active->name() == rt.preferred ? "ready"
                                                      : "fell_back";
   return dump_report(j);
+}
+
+bp_status copy_text_out(const char* call, const std::string& text, char* buffer, uint64_t size, uint64_t* needed) {
+  if (needed) *needed = text.size() + 1;
+  if (!buffer) return BP_OK;
+  if (size < text.size() + 1)
+    return fail(BP_ERR_INVALID_ARGUMENT, std::string(call) + ": buffer of " + std::to_string(size) +
+                                             " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
+  std::memcpy(buffer, text.c_str(), text.size() + 1);
+  return BP_OK;
 }
 
 std::string discovery_report_json(const discovery_result& d) {

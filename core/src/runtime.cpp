@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "backplane/text.hpp"
@@ -12,6 +13,8 @@
 #include "entry_guard.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "report_parts.hpp"
+#include "selection.hpp"
 
 using namespace bp::core;
 
@@ -176,42 +179,65 @@ void keep_failure_report(bp_runtime_s& rt) noexcept {
   }
 }
 
+// Loads and probes every accepted file, so the report is complete; disabled
+// and duplicate plugins are decided once, in selection.cpp, and unloaded here.
+void load_and_probe(bp_runtime_s& rt) {
+  std::map<std::string, std::string> first_file_of;
+  for (const std::string& file : rt.discovery.to_load) {
+    auto rec = std::make_unique<plugin_record>();
+    rec->name = plugin_record_name(file);
+    auto plugin = std::make_unique<loaded_plugin>(rt.cfg, rec.get());
+    if (plugin->load(file) && admit_loaded_record(*rec, rt.cfg, first_file_of)) {
+      log_message(BP_LOG_INFO, "loader", "loaded " + rec->name + " " + rec->version + " from " + file);
+      plugin->probe();
+      rt.plugins.push_back(std::move(plugin));
+    }
+    rt.records.push_back(std::move(rec));
+  }
+}
+
+loaded_plugin* plugin_of(bp_runtime_s& rt, const plugin_record& rec) {
+  for (auto& p : rt.plugins)
+    if (&p->record() == &rec) return p.get();
+  return nullptr;
+}
+
+bp_status nothing_usable(bp_runtime_s& rt) {
+  std::string msg = "no usable backend";
+  if (!rt.cfg.backends.empty()) {
+    msg += " among " + rt.cfg.backends_origin + " list '";
+    for (size_t i = 0; i < rt.cfg.backends.size(); ++i) msg += (i ? "," : "") + rt.cfg.backends[i];
+    msg += "'";
+  }
+  msg += ":" + human_summary(rt);
+  keep_failure_report(rt);
+  return fail(BP_ERR_UNAVAILABLE, msg);
+}
+
+// BACKPLANE_FALLBACK=error: the preferred backend could not serve, so creation fails.
+bp_status refuse_fallback(bp_runtime_s& rt, const event_record& first) {
+  rt.events.push_back(first);
+  std::string msg = "BACKPLANE_FALLBACK=error (" + rt.cfg.fallback_origin + "): preferred backend '" + rt.preferred +
+                    "' cannot serve and falling back to '" + rt.active->name() + "' is forbidden." + human_summary(rt);
+  if (rt.cfg.on_event) {
+    event_record refused = first;  // nothing was selected: the policy stopped it
+    refused.selected.clear();
+    refused.stage = BP_STAGE_POLICY;
+    bp_event ev = c_event(refused);
+    rt.cfg.on_event(rt.cfg.user_data, &ev);
+  }
+  rt.active->record().selected = false;
+  rt.refused_by_policy = true;
+  keep_failure_report(rt);
+  return fail(BP_ERR_POLICY, msg);
+}
+
 bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
   auto rt = std::make_unique<bp_runtime_s>();
   if (bp_status s = load_config(options, &rt->cfg); s != BP_OK) return s;
-  const config& cfg = rt->cfg;
-  rt->discovery = discover(cfg);
+  rt->discovery = discover(rt->cfg);
   for (auto& refused : rt->discovery.refused) rt->records.push_back(std::make_unique<plugin_record>(refused));
-
-  // Load and probe every accepted file, so the report is complete.
-  std::set<std::string> names;
-  for (const std::string& file : rt->discovery.to_load) {
-    auto rec = std::make_unique<plugin_record>();
-    rec->name = plugin_record_name(file);
-    auto plugin = std::make_unique<loaded_plugin>(cfg, rec.get());
-    bool ok = plugin->load(file);
-    if (ok && cfg.is_disabled(rec->name)) {
-      rec->state = BP_STATE_DISABLED;
-      rec->cause = BP_CAUSE_DISABLED;
-      rec->stage = BP_STAGE_DISCOVER;
-      rec->message = "plugin '" + rec->name + "' is disabled";
-      rec->remedy = bp_cause_remedy(BP_CAUSE_DISABLED);
-      ok = false;
-    }
-    if (ok && !names.insert(rec->name).second) {
-      rec->state = BP_STATE_REFUSED;
-      rec->cause = BP_CAUSE_DUPLICATE;
-      rec->message = "another file already provides plugin '" + rec->name + "' (first one found wins)";
-      rec->remedy = bp_cause_remedy(BP_CAUSE_DUPLICATE);
-      ok = false;
-    }
-    if (ok) {
-      log_message(BP_LOG_INFO, "loader", "loaded " + rec->name + " " + rec->version + " from " + file);
-      plugin->probe();
-      rt->plugins.push_back(std::move(plugin));
-    }
-    rt->records.push_back(std::move(rec));
-  }
+  load_and_probe(*rt);
   // A malformed plugin setting (BACKPLANE_GPU_MEMORY_LIMIT=abc) stops the runtime
   // whatever the hardware: falling back would hide the typo until the job is slow.
   for (auto& r : rt->records)
@@ -220,106 +246,17 @@ bp_status create_runtime(const bp_runtime_options* options, bp_runtime_t* out) {
       return fail(BP_ERR_INVALID_ARGUMENT, "a plugin setting is malformed, so no backend was selected: " + r->message);
     }
 
-  // Candidates in preference order.
-  std::vector<plugin_record*> order;
-  if (!cfg.backends.empty()) {
-    for (const std::string& want : cfg.backends) {
-      plugin_record* found = nullptr;
-      for (auto& r : rt->records)
-        if (r->name == want && (r->state != BP_STATE_REFUSED || r->cause != BP_CAUSE_DUPLICATE)) {
-          found = r.get();
-          break;
-        }
-      if (!found) {
-        auto rec = std::make_unique<plugin_record>();
-        rec->name = want;
-        rec->state = BP_STATE_LOAD_FAILED;
-        rec->cause = BP_CAUSE_NOT_FOUND;
-        rec->stage = BP_STAGE_DISCOVER;
-        std::string where;
-        for (auto& p : rt->discovery.search_paths) where += (where.empty() ? "" : ", ") + p.path;
-        rec->message = "no plugin named '" + want + "' (file libbackplane-" + want + ".so) was found in: " +
-                       (where.empty() ? std::string("(no search paths)") : where);
-        rec->remedy = "install the plugin, or add its folder to BACKPLANE_PLUGIN_PATH; `backplane doctor` lists what was found";
-        found = rec.get();
-        rt->records.push_back(std::move(rec));
-      }
-      order.push_back(found);
-    }
-  } else {
-    for (auto& r : rt->records)
-      if (r->cause != BP_CAUSE_DUPLICATE) order.push_back(r.get());
-    // Disabled plugins are not candidates (the operator chose that; it is no fallback).
-    order.erase(std::remove_if(order.begin(), order.end(), [](plugin_record* r) { return r->state == BP_STATE_DISABLED; }),
-                order.end());
-    // GPU first, then any other accelerator, then CPU; within a kind by priority. Failures keep
-    // their place so the preferred plugin is known. A file that never loaded (refused, not a
-    // plugin, incompatible) comes last: its device kind is unknown, so it cannot be preferred
-    // over a plugin that loaded. (rank, priority) is a strict weak ordering.
-    auto loaded = [&](const plugin_record* r) {
-      return std::any_of(rt->plugins.begin(), rt->plugins.end(), [&](auto& p) { return &p->record() == r; });
-    };
-    auto rank = [&](const plugin_record* r) {
-      if (!loaded(r)) return 3;
-      return r->device_kind == BP_DEVICE_KIND_GPU ? 0 : r->device_kind == BP_DEVICE_KIND_OTHER ? 1 : 2;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](plugin_record* a, plugin_record* b) {
-      if (rank(a) != rank(b)) return rank(a) < rank(b);
-      return a->priority > b->priority;
-    });
-  }
-
-  std::vector<plugin_record*> failed;
-  for (plugin_record* rec : order) {
-    if (rt->preferred.empty()) rt->preferred = rec->name;
-    loaded_plugin* plugin = nullptr;
-    for (auto& p : rt->plugins)
-      if (&p->record() == rec) plugin = p.get();
-    if (plugin && rec->state == BP_STATE_READY && plugin->init()) {
-      rt->active = plugin;
-      rec->selected = true;
-      break;
-    }
-    failed.push_back(rec);
-  }
-
-  if (!rt->active) {
-    std::string msg = "no usable backend";
-    if (!cfg.backends.empty()) {
-      msg += " among " + cfg.backends_origin + " list '";
-      for (size_t i = 0; i < cfg.backends.size(); ++i) msg += (i ? "," : "") + cfg.backends[i];
-      msg += "'";
-    }
-    msg += ":" + human_summary(*rt);
-    keep_failure_report(*rt);
-    return fail(BP_ERR_UNAVAILABLE, msg);
-  }
-
-  for (plugin_record* rec : failed) {
-    event_record e;
-    e.kind = BP_EVENT_BACKEND_FALLBACK;
-    e.plugin = rec->name;
-    e.selected = rt->active->name();
-    e.stage = rec->stage;
-    e.cause = rec->cause;
-    e.message = rec->message;
-    e.remedy = rec->remedy;
-    if (cfg.fallback == BP_FALLBACK_ERROR) {
-      rt->events.push_back(e);
-      std::string msg = "BACKPLANE_FALLBACK=error (" + cfg.fallback_origin + "): preferred backend '" + rt->preferred +
-                        "' cannot serve and falling back to '" + rt->active->name() + "' is forbidden." + human_summary(*rt);
-      if (cfg.on_event) {
-        event_record refused = e;  // nothing was selected: the policy stopped it
-        refused.selected.clear();
-        refused.stage = BP_STAGE_POLICY;
-        bp_event ev = c_event(refused);
-        cfg.on_event(cfg.user_data, &ev);
-      }
-      rt->active->record().selected = false;
-      rt->refused_by_policy = true;
-      keep_failure_report(*rt);
-      return fail(BP_ERR_POLICY, msg);
-    }
+  const auto order = candidate_order(rt->records, rt->cfg, rt->discovery.search_paths);
+  const selection_result chosen = select_backend(order, [&](plugin_record& rec) {
+    loaded_plugin* plugin = plugin_of(*rt, rec);
+    return plugin && plugin->init();
+  });
+  rt->preferred = chosen.preferred;
+  if (!chosen.selected) return nothing_usable(*rt);
+  rt->active = plugin_of(*rt, *chosen.selected);
+  for (plugin_record* rec : chosen.passed_over) {
+    event_record e = backend_fallback_event(*rec, rt->active->name());
+    if (rt->cfg.fallback == BP_FALLBACK_ERROR) return refuse_fallback(*rt, e);
     rt->raise_event(e);
   }
   log_message(BP_LOG_INFO, "loader", "selected backend '" + rt->active->name() + "'");
@@ -498,13 +435,7 @@ static bp_status bp_runtime_report_json_unguarded(bp_runtime_t rt, char* buffer,
   } catch (const std::exception& e) {
     return fail(BP_ERR_INTERNAL, std::string("bp_runtime_report_json: ") + e.what());
   }
-  if (needed) *needed = text.size() + 1;
-  if (!buffer) return BP_OK;
-  if (size < text.size() + 1)
-    return fail(BP_ERR_INVALID_ARGUMENT, "bp_runtime_report_json: buffer of " + std::to_string(size) +
-                                             " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
-  std::memcpy(buffer, text.c_str(), text.size() + 1);
-  return BP_OK;
+  return copy_text_out("bp_runtime_report_json", text, buffer, size, needed);
 }
 
 BP_API bp_status bp_runtime_report_json(bp_runtime_t rt, char* buffer, uint64_t size, uint64_t* needed) {
@@ -515,13 +446,7 @@ static bp_status bp_last_failure_report_json_unguarded(char* buffer, uint64_t si
   const std::string& text = last_failure_report();
   if (text.empty())
     return fail(BP_ERR_NOT_FOUND, "bp_last_failure_report_json: the last bp_runtime_create on this thread did not fail for want of a backend");
-  if (needed) *needed = text.size() + 1;
-  if (!buffer) return BP_OK;
-  if (size < text.size() + 1)
-    return fail(BP_ERR_INVALID_ARGUMENT, "bp_last_failure_report_json: buffer of " + std::to_string(size) +
-                                             " bytes is too small; " + std::to_string(text.size() + 1) + " needed");
-  std::memcpy(buffer, text.c_str(), text.size() + 1);
-  return BP_OK;
+  return copy_text_out("bp_last_failure_report_json", text, buffer, size, needed);
 }
 
 BP_API bp_status bp_last_failure_report_json(char* buffer, uint64_t size, uint64_t* needed) {
@@ -537,13 +462,7 @@ static bp_status bp_discover_json_unguarded(const bp_runtime_options* options, c
   } catch (const std::exception& e) {
     return fail(BP_ERR_INTERNAL, std::string("bp_discover_json: ") + e.what());
   }
-  if (needed) *needed = text.size() + 1;
-  if (!buffer) return BP_OK;
-  if (size < text.size() + 1)
-    return fail(BP_ERR_INVALID_ARGUMENT, "bp_discover_json: buffer of " + std::to_string(size) + " bytes is too small; " +
-                                             std::to_string(text.size() + 1) + " needed");
-  std::memcpy(buffer, text.c_str(), text.size() + 1);
-  return BP_OK;
+  return copy_text_out("bp_discover_json", text, buffer, size, needed);
 }
 
 BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed) {

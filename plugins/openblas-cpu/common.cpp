@@ -184,15 +184,11 @@ float* thread_scratch(size_t floats, int slot) {
 }
 
 std::string host_option(const bp_host_api* host, const char* name) {
-  if (!host) return bp::sdk::option(name);
-  if (!BP_SDK_HOST_HAS(host, get_option)) return {};
-  const char* v = host->get_option(host->host_context, name);
-  return v ? std::string(v) : std::string();
+  return bp::sdk::option(host, name);  // the host this call received: each runtime answers its own
 }
 
 void host_log(const bp_host_api* host, bp_log_level level, const std::string& message) {
-  if (!host) return bp::sdk::log(level, message);
-  if (BP_SDK_HOST_HAS(host, log)) host->log(host->host_context, level, message.c_str());
+  bp::sdk::log(host, level, message);
 }
 
 int configured_threads(const bp_host_api* host) {

@@ -3,6 +3,13 @@
 #include <doctest/doctest.h>
 #include "skip.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "cli_runner.hpp"
 
 using cli_test::describe;
@@ -120,4 +127,65 @@ TEST_CASE("fault rehearsal: cudnn missing=libcudnn.so.9 shows not_found, marked 
   INFO(describe(text));
   CHECK(text.out.find("libcudnn.so.9") != std::string::npos);
   CHECK(text.out.find("inject") != std::string::npos);
+}
+
+// ---- issue #11 §1: one selection engine, in the core ---------------------------------------
+
+namespace {
+// What the two doctors must agree on: the policy, every plugin's decision, the
+// preferred and selected backend, the fallback events and the verdict.
+nlohmann::json decisions(const nlohmann::json& report) {
+  nlohmann::json plugins = nlohmann::json::object();
+  for (const auto& p : report["plugins"])
+    plugins[p["name"].get<std::string>() + " @ " + p["path"].get<std::string>()] = {p["state"], p["cause"], p["selected"]};
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : report["events"]) events.push_back({e["plugin"], e["selected"], e["cause"]});
+  const auto& policy = report["policy"];
+  return {{"plugins", plugins},
+          {"preferred", report["preferred"].is_string() && report["preferred"] != "" ? report["preferred"] : nullptr},
+          {"selected", report["selected"].is_object() ? report["selected"]["backend"] : nullptr},
+          {"events", events},
+          {"verdict", report["verdict"]},
+          {"policy", {policy["backends"], policy["fallback"], policy["fallback_origin"], policy["disabled"]}}};
+}
+}  // namespace
+
+TEST_CASE("the isolated and the in-process doctor agree: the tool only renders the core's selection") {
+  // A second copy of openblas-cpu, found first (host path): the copy next to the core is the duplicate.
+  namespace fs = std::filesystem;
+  const fs::path copies = fs::temp_directory_path() / ("bp-cli-agree-" + std::to_string(::getpid()));
+  fs::create_directories(copies);
+  fs::permissions(copies, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  const auto listed = parse_json_output(run_backplane({"doctor", "--json", "--no-isolate"}));
+  const auto cpu = find_plugin(listed, "openblas-cpu");
+  REQUIRE(cpu.is_object());
+  fs::copy_file(cpu["path"].get<std::string>(), copies / "libbackplane-openblas-cpu.so",
+                fs::copy_options::overwrite_existing);
+
+  struct variant {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+  };
+  const std::vector<variant> variants = {
+      {{}, {}},
+      {{}, {{"BACKPLANE_DISABLE", "cudnn"}}},
+      {{}, {{"BACKPLANE_BACKEND", "nosuch,openblas-cpu"}}},
+      {{}, {{"BACKPLANE_FALLBACK", "error"}}},
+      {{"--plugin-path", copies.string()}, {}},
+  };
+  for (const variant& v : variants) {
+    std::vector<std::string> isolated = {"doctor", "--json"}, in_process = {"doctor", "--json", "--no-isolate"};
+    isolated.insert(isolated.end(), v.args.begin(), v.args.end());
+    in_process.insert(in_process.end(), v.args.begin(), v.args.end());
+    const auto a = run_backplane(isolated, v.env), b = run_backplane(in_process, v.env);
+    INFO("isolated: " << describe(a));
+    INFO("in-process: " << describe(b));
+    CHECK(a.exit_code == b.exit_code);
+    const auto ja = parse_json_output(a), jb = parse_json_output(b);
+    CHECK(ja["isolation"]["enabled"] == true);
+    CHECK(jb["isolation"]["enabled"] == false);
+    CHECK(decisions(ja).dump(2) == decisions(jb).dump(2));
+  }
+  fs::remove_all(copies);
 }

@@ -117,8 +117,19 @@ typedef struct bp_runtime_options {
   void* user_data;
   /* Fault-injection spec (same syntax as BACKPLANE_FAULT), added to the env's. */
   const char* fault;
-  /* Skip the build-tree and install plugin folders (only explicit paths). */
+  /* Skip the plugin folder next to the core library (only explicit paths). */
   int32_t explicit_paths_only;
+  /* Plugin settings set by the host (since ABI 1.1): `num_plugin_settings`
+   * strings "NAME=value", NAME as a plugin asks get_option for it (letters,
+   * digits, '_'; without "BACKPLANE_"), e.g. "GPU_MEMORY_LIMIT=2G",
+   * "CUDNN_PATH=/opt/cudnn/lib", "CPU_THREADS=4". A plugin's get_option
+   * answers from these first, then from BACKPLANE_<NAME> when
+   * use_environment is set (in secure mode never a setting that names a
+   * location). A name given twice, a missing '=', or "fault" (use `fault`)
+   * makes bp_runtime_create fail with BP_ERR_INVALID_ARGUMENT. Each runtime
+   * answers its own plugins from its own settings. */
+  const char* const* plugin_settings;
+  uint32_t num_plugin_settings;
 } bp_runtime_options;
 
 /* Fill defaults: struct_size set, fallback DEFAULT, use_environment 1, op_fallback 1. */
@@ -185,6 +196,25 @@ BP_API bp_status bp_runtime_report_json(bp_runtime_t runtime, char* buffer, uint
  * protocol as bp_runtime_report_json. Tools use it to probe each accepted file
  * in an isolated child process. */
 BP_API bp_status bp_discover_json(const bp_runtime_options* options, char* buffer, uint64_t size, uint64_t* needed);
+
+/* The core's selection applied to plugin records gathered elsewhere (since
+ * ABI 1.1; a tool that probes each plugin file in its own child process
+ * merges the children's "plugins" entries into one report, in discovery
+ * order, and asks the core to decide). `report` is a report JSON object (the
+ * schema of bp_runtime_report_json); with the configuration of `options` plus
+ * the environment, exactly as bp_runtime_create reads them, the core applies
+ * its rules once more: disabled plugins, the duplicate rule across files (the
+ * first file providing a name wins; its later copies become "refused" /
+ * "duplicate", and so does their discovery candidate), the candidate order,
+ * a "not_found" entry for each listed backend no file provides, the preferred
+ * backend, the selected one (the first candidate whose state is "ready"), the
+ * backend_fallback events and the verdict ("ready", "fell_back",
+ * "nothing_usable"). "policy" and "environment" are replaced by the core's;
+ * every other key is kept. BP_ERR_INVALID_ARGUMENT when `report` is not such
+ * an object, or the configuration is refused (as bp_runtime_create would).
+ * Same buffer protocol as bp_runtime_report_json. */
+BP_API bp_status bp_select_report_json(const bp_runtime_options* options, const char* report, char* buffer,
+                                       uint64_t size, uint64_t* needed);
 
 /* The core's check of a plugin file before it is loaded, without loading it:
  * BP_OK when the file is a whole ELF object (its headers and loadable

@@ -77,16 +77,15 @@ void create_device(device_context& dev, int ordinal, const memory_settings& memo
 }  // namespace
 
 plugin_context* create_context(const bp_host_api* host) {
-  const memory_settings memory = read_memory_settings();  // a configuration error whatever the hardware
+  const memory_settings memory = read_memory_settings(host);  // a configuration error whatever the hardware
   vendor_state& v = vendor();
   std::lock_guard<std::mutex> lock(v.mutex);
-  load_vendor_libraries();
+  load_vendor_libraries(host);
   const probe_verdict verdict = current_verdict();
   if (verdict.state != BP_STATE_READY)
     bp::sdk::fail(BP_ERR_UNAVAILABLE,
                   "cudnn plugin cannot initialise (cause " + std::string(bp::sdk::dep_cause_name(verdict.cause)) +
                       "): " + verdict.message + ". Remedy: " + verdict.remedy);
-  (void)host;
   auto ctx = std::make_unique<plugin_context>();
   try {
     for (uint32_t i = 0; i < verdict.device_count; ++i) {
@@ -97,7 +96,7 @@ plugin_context* create_context(const bp_host_api* host) {
     for (auto& dev : ctx->devices) destroy_device(*dev);
     throw;
   }
-  bp::sdk::log(BP_LOG_INFO, "cudnn plugin ready: " + verdict.message);
+  bp::sdk::log(host, BP_LOG_INFO, "cudnn plugin ready: " + verdict.message);
   ++v.live_contexts;
   return ctx.release();
 }

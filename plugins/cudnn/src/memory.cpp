@@ -36,9 +36,9 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
   return static_cast<uint64_t>(std::floor(bytes));
 }
 
-memory_settings read_memory_settings() {
+memory_settings read_memory_settings(const bp_host_api* host) {
   memory_settings s;
-  s.limit_text = bp::sdk::option("GPU_MEMORY_LIMIT");
+  s.limit_text = bp::sdk::option(host, "GPU_MEMORY_LIMIT");
   if (!s.limit_text.empty()) {
     auto bytes = parse_byte_size(s.limit_text);
     if (!bytes)
@@ -47,7 +47,7 @@ memory_settings read_memory_settings() {
     s.limit = *bytes;
   }
   // on (default) or off ("0", "off", "false").
-  const std::string caching = bp::sdk::option("GPU_MEMORY_CACHING");
+  const std::string caching = bp::sdk::option(host, "GPU_MEMORY_CACHING");
   if (caching == "0" || caching == "off" || caching == "false") {
     s.caching = false;
   } else if (!(caching.empty() || caching == "1" || caching == "on" || caching == "true")) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "backplane/abi.h"
 #include "vendor_api.hpp"
 
 namespace bp::cudnn {
@@ -34,7 +35,7 @@ struct memory_settings {
 // Reads and checks both settings, whatever the hardware (probe calls it before
 // any driver is loaded, so a typo is a configuration error on every machine).
 // Throws bp::sdk::failure(BP_ERR_INVALID_ARGUMENT) naming the setting and value.
-memory_settings read_memory_settings();
+memory_settings read_memory_settings(const bp_host_api* host);
 
 class caching_allocator {
  public:

@@ -92,11 +92,11 @@ bp_status probe(const bp_host_api* host) {
     if (host) bp::sdk::set_host(host);
     // Settings first, before and whatever the driver: a typo is a configuration
     // error on every machine, not a GPU that silently never serves.
-    read_memory_settings();
+    read_memory_settings(host);
     vendor_state& v = vendor();
     std::lock_guard<std::mutex> lock(v.mutex);
-    load_vendor_libraries();
-    report_to_host(bp::sdk::host(), current_verdict());
+    load_vendor_libraries(host);
+    report_to_host(host, current_verdict());
   });
 }
 
@@ -104,7 +104,7 @@ bp_status init(const bp_host_api* host, void** context) {
   return bp::sdk::guard("cudnn init", [&] {
     if (!context) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn init: context is NULL");
     if (host) bp::sdk::set_host(host);
-    *context = create_context(bp::sdk::host());
+    *context = create_context(host);
   });
 }
 

@@ -19,7 +19,7 @@ struct probe_verdict {
 // Loads the libraries (again only when a previous load failed or the options
 // changed), runs cuInit and counts devices. No device memory is touched.
 // Caller holds vendor().mutex.
-void load_vendor_libraries();
+void load_vendor_libraries(const bp_host_api* host);
 
 // The verdict over vendor().deps and vendor().devices.
 probe_verdict current_verdict();

@@ -4,10 +4,14 @@
 //   - bp::sdk::failure: an exception carrying a bp_status, thrown inside the plugin;
 //   - bp::sdk::guard(): runs a lambda, turns every exception into a status plus
 //     host->set_error() message, so no exception ever leaves the plugin;
-//   - bp::sdk::host(): the host table the core handed us at the entry symbol;
-//   - bp::sdk::log()/fail() helpers with printf-free formatting;
-//   - bp::sdk::read_setting()/option(): settings through the host, with the
-//     secure-mode rule for settings that name files or folders.
+//   - bp::sdk::log(host, ...)/fail() helpers with printf-free formatting;
+//   - bp::sdk::read_setting(host, ...)/option(host, ...): settings through the
+//     host table the call received, with the secure-mode rule for settings
+//     that name files or folders.
+// Settings, logs and probe reports always go through the host table passed
+// to the call (probe, init): each runtime hands its plugin instance its own
+// table, and a plugin library loaded once serves several runtimes, so a
+// process-wide "current host" would let one runtime answer for another.
 #pragma once
 
 #include <atomic>
@@ -39,29 +43,35 @@ class failure : public std::exception {
 
 [[noreturn]] inline void fail(bp_status status, std::string message) { throw failure(status, std::move(message)); }
 
-// The host table for this plugin, stored by the entry symbol (one per loaded library).
-// Atomic: runtimes created on several threads at once each call the entry symbol.
+// guard()'s error channel: the last host table handed to this library, used
+// ONLY to pass an error message from calls that receive no host (ops, memory).
+// set_error carries no runtime state (the core keeps the message for the
+// calling thread and reads it right after the call), so a shared channel
+// cannot make one runtime answer for another. Never read settings through it.
 namespace detail {
-inline std::atomic<const bp_host_api*>& host_storage() {
+inline std::atomic<const bp_host_api*>& error_channel() {
   static std::atomic<const bp_host_api*> host{nullptr};
   return host;
 }
 }  // namespace detail
 
-inline void set_host(const bp_host_api* host) { detail::host_storage().store(host, std::memory_order_release); }
-inline const bp_host_api* host() { return detail::host_storage().load(std::memory_order_acquire); }
+// Called by the entry symbol and by probe/init (table.hpp does it for you).
+inline void set_host(const bp_host_api* host) { detail::error_channel().store(host, std::memory_order_release); }
 
 // True when the host table has member `m` (a newer core may have more, an older fewer).
 #define BP_SDK_HOST_HAS(h, m) ((h) != nullptr && BP_HAS_MEMBER(bp_host_api, m, (h)->struct_size) && (h)->m != nullptr)
 
-inline void log(bp_log_level level, const std::string& message) {
-  const bp_host_api* h = host();
+inline void log(const bp_host_api* h, bp_log_level level, const std::string& message) {
   if (BP_SDK_HOST_HAS(h, log)) h->log(h->host_context, level, message.c_str());
 }
 
-inline void report_error(bp_status status, const char* message) {
-  const bp_host_api* h = host();
+inline void report_error(const bp_host_api* h, bp_status status, const char* message) {
   if (BP_SDK_HOST_HAS(h, set_error)) h->set_error(h->host_context, status, message);
+}
+
+// Through the error channel (see above): for guard() and op/memory calls.
+inline void report_error(bp_status status, const char* message) {
+  report_error(detail::error_channel().load(std::memory_order_acquire), status, message);
 }
 
 // A setting as the plugin may use it. In secure mode (secure_mode.hpp) a
@@ -78,18 +88,18 @@ struct setting {
   }
 };
 
-// Setting lookup through the host (BACKPLANE_<NAME> or host override).
+// Setting lookup through `h`, the host table this call received (the host's
+// override from bp_runtime_options.plugin_settings, else BACKPLANE_<NAME>).
 // A host table that ends before get_option (an older or minimal host) cannot
 // pass settings, so the plugin then reads BACKPLANE_<NAME> from the
 // environment itself ("fault" is never read that way: fault injection goes
 // through the core only). Locations follow the secure-mode rule whatever the
 // host does (an older core may not apply it): a value equal to the
 // environment's is dropped; a host-given value that differs is kept.
-inline setting read_setting(const char* name) {
+inline setting read_setting(const bp_host_api* h, const char* name) {
   setting s;
   if (!name) return s;
   s.name = name;
-  const bp_host_api* h = host();
   const std::string env_name = "BACKPLANE_" + s.name;
   if (BP_SDK_HOST_HAS(h, get_option)) {
     const char* v = h->get_option(h->host_context, name);
@@ -109,8 +119,8 @@ inline setting read_setting(const char* name) {
   return s;
 }
 
-// The value of read_setting(name) ("" when unset or ignored).
-inline std::string option(const char* name) { return read_setting(name).value; }
+// The value of read_setting(h, name) ("" when unset or ignored).
+inline std::string option(const bp_host_api* h, const char* name) { return read_setting(h, name).value; }
 
 // Runs fn() (returning void or bp_status); converts every exception into a status + message.
 template <typename Fn>
