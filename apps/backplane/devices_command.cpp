@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "isolated_probe.hpp"
+#include "op_matrix.hpp"
 #include "report_collect.hpp"
 #include "report_text.hpp"
 #include "tool_output.hpp"
@@ -24,7 +25,19 @@ struct devices_options {
   common_options common;
   bool isolate = true;
   double timeout_seconds = 10.0;
+  bool ops = false;  // --ops: the conformance kit's support matrix of the ready plugins
 };
+
+// --ops: what each ready plugin claims and declines of the kit's op cases,
+// each plugin asked in a child process (sdk/conformance, support mode).
+std::vector<bp::conformance::report> support_reports(const json& report) {
+  bp::conformance::options options;
+  options.run_mode = bp::conformance::mode::support;
+  std::vector<bp::conformance::report> reports;
+  for (const json& plugin : json_array(report, "plugins"))
+    if (json_string(plugin, "state") == "ready") reports.push_back(backplane_conformance_run(json_string(plugin, "path"), "", options));
+  return reports;
+}
 
 // The subset of the report that `devices --json` prints (docs/operations.md).
 json devices_view(const json& report) {
@@ -104,10 +117,17 @@ void run_devices(const devices_options& options) {
   request.plugin_paths = options.common.plugin_paths;
   request.backends = options.common.backends;
   json report = gather_report(request, options.isolate, options.timeout_seconds);
-  if (options.common.json)
-    print_result(json_text(devices_view(report), 2) + "\n");
-  else
-    print_result(render_devices(report, palette(colour_wanted())));
+  const std::vector<bp::conformance::report> ops = options.ops ? support_reports(report) : std::vector<bp::conformance::report>{};
+  if (options.common.json) {
+    json view = devices_view(report);
+    if (options.ops) view["ops"] = support_matrix_json(ops);
+    print_result(json_text(view, 2) + "\n");
+  } else {
+    print_result(render_devices(report, palette(colour_wanted())) +
+                 (options.ops ? "\n" + palette(colour_wanted()).bold("Ops (what each ready plugin runs itself)") + "\n" +
+                                    render_support_matrix(ops)
+                              : ""));
+  }
   set_exit_code(exit_ready);
 }
 
@@ -125,6 +145,9 @@ void register_devices_command(CLI::App& app) {
                     "writes to stdout or ends its process cannot change the listing); --no-isolate probes every "
                     "plugin together in one child process");
   bp::cli::add_timeout_option(*devices, options->timeout_seconds);
+  devices->add_flag("--ops", options->ops,
+                    "Also show which op cases of the conformance kit each ready plugin runs itself and why it "
+                    "declines the others (the same matrix as `backplane conformance --mode support`)");
   devices->footer("Exit codes: 0 = listed (whatever the plugins' states); 1 = usage or internal error.\n"
                   "Use `backplane doctor` for a verdict as an exit code.");
   devices->callback([options]() { bp::cli::run_devices(*options); });

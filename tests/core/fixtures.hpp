@@ -13,26 +13,14 @@
 #include <vector>
 
 #include "backplane/backplane.hpp"
+#include "hermetic_options.hpp"
 
 namespace fixtures {
 
 inline std::string fake_dir(const std::string& variant) { return std::string(BACKPLANE_FAKES_DIR) + "/" + variant; }
 
-// Options that see only `paths` and ignore the environment.
-struct hermetic_options {
-  std::vector<std::string> storage;
-  std::vector<const char*> ptrs;
-  bp_runtime_options o;
-  explicit hermetic_options(std::vector<std::string> paths) : storage(std::move(paths)) {
-    for (auto& p : storage) ptrs.push_back(p.c_str());
-    bp_runtime_options_init(&o);
-    o.plugin_paths = ptrs.data();
-    o.num_plugin_paths = static_cast<uint32_t>(ptrs.size());
-    o.use_environment = 0;
-    o.explicit_paths_only = 1;
-    o.fallback = BP_FALLBACK_ALLOW;
-  }
-};
+// Options that see only `paths` and ignore the environment (tests/framework).
+using hermetic_options = bp_test::hermetic_options;
 
 struct scoped_env {
   std::string name;

@@ -11,6 +11,7 @@
 #include "doctest/doctest.h"
 #include "skip.hpp"
 #include "gpu_env.hpp"
+#include "hermetic_options.hpp"
 
 namespace cudnn_test {
 
@@ -31,14 +32,11 @@ struct event_log {
 };
 
 // Hermetic options: only the build's plugin folder, no BACKPLANE_* variables.
+// (tests/framework's, over the build's plugin folder; backends, events and faults as given)
 inline bp_runtime_options hermetic_options(const char* backends, event_log* log = nullptr, const char* fault = nullptr) {
-  static const char* paths[] = {BP_PLUGIN_DIR};
-  bp_runtime_options o;
-  bp_runtime_options_init(&o);
-  o.plugin_paths = paths;
-  o.num_plugin_paths = 1;
-  o.explicit_paths_only = 1;
-  o.use_environment = 0;
+  static const bp_test::hermetic_options plugin_folder({BP_PLUGIN_DIR});
+  bp_runtime_options o = plugin_folder.o;
+  o.fallback = BP_FALLBACK_DEFAULT;  // the default policy: these tests check what a host gets by default
   o.backends = backends;
   o.fault = fault;
   if (log) {

@@ -1,11 +1,14 @@
-// fake_host.hpp — a minimal host table for driving the cudnn plugin directly
-// (without the core): records dependency reports, the probe verdict, log
-// lines and error messages, and answers get_option from a map.
+// fake_host.hpp — THE fake host table of the tests (tests/framework): drives a
+// plugin file directly, without the core. Records dependency reports, the
+// probe verdict, log lines and error messages (the last one per thread too:
+// plugins call set_error from their worker threads), and answers get_option
+// from a map. Also: plugin_file (dlopen + entry symbol) and origin_text.
 #pragma once
 
 #include <dlfcn.h>
 
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +31,7 @@ struct recorded_dependency {
 
 struct recorded_probe {
   bool reported = false;
+  uint32_t reports = 0;  // a plugin reports once per probe
   bp_plugin_state state = BP_STATE_UNAVAILABLE;
   bp_cause cause = BP_CAUSE_NONE;
   uint32_t device_count = 0;
@@ -42,15 +46,22 @@ class fake_host {
     api_.abi_minor = BP_ABI_VERSION_MINOR;
     api_.negotiated_minor = BP_ABI_VERSION_MINOR;
     api_.host_context = this;
-    api_.log = [](void* c, bp_log_level, const char* m) { static_cast<fake_host*>(c)->logs.push_back(m ? m : ""); };
+    api_.log = [](void* c, bp_log_level, const char* m) {
+      auto* h = static_cast<fake_host*>(c);
+      std::lock_guard<std::mutex> lock(h->mutex_);
+      h->logs.push_back(m ? m : "");
+    };
     api_.set_error = [](void* c, bp_status s, const char* m) {
       auto* h = static_cast<fake_host*>(c);
+      thread_error() = m ? m : "";
+      std::lock_guard<std::mutex> lock(h->mutex_);
       h->last_error_status = s;
       h->last_error = m ? m : "";
     };
     api_.report_probe = [](void* c, const bp_probe_result* r) {
       auto& p = static_cast<fake_host*>(c)->probe;
       p.reported = true;
+      ++p.reports;
       p.state = r->state, p.cause = r->cause, p.device_count = r->device_count;
       p.message = r->message ? r->message : "";
       p.remedy = r->remedy ? r->remedy : "";
@@ -75,6 +86,11 @@ class fake_host {
   fake_host& operator=(const fake_host&) = delete;
 
   const bp_host_api* api() const { return &api_; }
+  // The last message set_error got on the calling thread (any fake_host).
+  static std::string& thread_error() {
+    static thread_local std::string message;
+    return message;
+  }
   // The dependency report whose soname matches, or nullptr.
   const recorded_dependency* dep(const std::string& soname) const {
     for (const auto& d : deps)
@@ -98,6 +114,7 @@ class fake_host {
 
  private:
   bp_host_api api_{};
+  std::mutex mutex_;
 };
 
 // dlopen()s a plugin file and fetches its table through the entry symbol.

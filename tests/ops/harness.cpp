@@ -17,54 +17,20 @@ namespace harness {
 
 namespace {
 
-thread_local std::string t_last_error;
-
-void host_log(void* ctx, bp_log_level level, const char* message) {
-  static_cast<plugin*>(ctx)->record.logs.push_back(message);
-  if (level <= BP_LOG_WARN) std::fprintf(stderr, "[plugin] %s\n", message);
-}
-void host_set_error(void*, bp_status, const char* message) { t_last_error = message ? message : ""; }
-void host_report_probe(void* ctx, const bp_probe_result* r) {
-  auto& rec = static_cast<plugin*>(ctx)->record;
-  rec.probes.push_back(*r);
-  rec.probe_messages.push_back(r->message ? r->message : "");
-}
-void host_report_dependency(void* ctx, const bp_dependency_report* d) {
-  auto& rec = static_cast<plugin*>(ctx)->record;
-  rec.dependency_names.push_back(d->name ? d->name : "");
-  rec.dependency_paths.push_back(d->loaded_path ? d->loaded_path : "");
-  rec.dependency_versions.push_back(d->version_found ? d->version_found : "");
-}
-const char* host_get_option(void* ctx, const char* name) {
-  auto& opts = static_cast<plugin*>(ctx)->record.options;
-  auto it = opts.find(name);
-  return it == opts.end() ? nullptr : it->second.c_str();
-}
-
 plugin* load() {
   auto* p = new plugin;
   // Mirror the real core: BACKPLANE_CPU_THREADS reaches the plugin as option CPU_THREADS.
-  if (const char* t = std::getenv("BACKPLANE_CPU_THREADS")) p->record.options["CPU_THREADS"] = t;
-  if (const char* k = std::getenv("BACKPLANE_CPU_CONV_KERNEL")) p->record.options["CPU_CONV_KERNEL"] = k;
-  bp_host_api& h = p->host;
-  h.struct_size = sizeof(bp_host_api);
-  h.abi_major = BP_ABI_VERSION_MAJOR;
-  h.abi_minor = BP_ABI_VERSION_MINOR;
-  h.negotiated_minor = BP_ABI_VERSION_MINOR;
-  h.host_context = p;
-  h.log = host_log;
-  h.set_error = host_set_error;
-  h.report_probe = host_report_probe;
-  h.report_dependency = host_report_dependency;
-  h.get_option = host_get_option;
+  if (const char* t = std::getenv("BACKPLANE_CPU_THREADS")) p->host.options["CPU_THREADS"] = t;
+  if (const char* k = std::getenv("BACKPLANE_CPU_CONV_KERNEL")) p->host.options["CPU_CONV_KERNEL"] = k;
+  const bp_host_api& h = *p->host.api();
   void* lib = dlopen(BACKPLANE_OPENBLAS_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
   if (!lib) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
   auto entry = reinterpret_cast<bp_plugin_entry_fn>(dlsym(lib, BP_PLUGIN_ENTRY_SYMBOL));
   if (!entry) throw std::runtime_error("plugin has no " BP_PLUGIN_ENTRY_SYMBOL);
   p->api = entry(&h);
-  if (!p->api) throw std::runtime_error("entry symbol returned NULL: " + t_last_error);
-  if (p->api->probe(&h) != BP_OK) throw std::runtime_error("probe failed: " + t_last_error);
-  if (p->api->init(&h, &p->context) != BP_OK) throw std::runtime_error("init failed: " + t_last_error);
+  if (!p->api) throw std::runtime_error("entry symbol returned NULL: " + last_error());
+  if (p->api->probe(&h) != BP_OK) throw std::runtime_error("probe failed: " + last_error());
+  if (p->api->init(&h, &p->context) != BP_OK) throw std::runtime_error("init failed: " + last_error());
   return p;
 }
 
@@ -75,12 +41,12 @@ plugin& get() {
   return *p;
 }
 
-const std::string& last_error() { return t_last_error; }
+const std::string& last_error() { return bp_test::fake_host::thread_error(); }
 
 tensor::tensor(std::vector<int64_t> shape, bp_dtype dtype) : shape_(std::move(shape)), dtype_(dtype) {
   plugin& p = harness::get();
   const uint64_t bytes = uint64_t(size()) * (dtype.bits / 8);
-  if (p.api->mem_alloc(p.context, 0, bytes, &data_) != BP_OK) throw std::runtime_error("mem_alloc: " + t_last_error);
+  if (p.api->mem_alloc(p.context, 0, bytes, &data_) != BP_OK) throw std::runtime_error("mem_alloc: " + last_error());
   fill_nan();  // catch kernels that read outputs they should only write
 }
 
@@ -146,7 +112,7 @@ bp_op_desc make_op(bp_op_kind kind, const void* attrs, const std::vector<bp_tens
 bp_status run(bp_op_kind kind, const void* attrs, const std::vector<bp_tensor>& inputs,
               const std::vector<bp_tensor>& outputs) {
   plugin& p = harness::get();
-  t_last_error.clear();
+  bp_test::fake_host::thread_error().clear();
   const bp_op_desc op = make_op(kind, attrs, inputs, outputs);
   return p.api->op_execute(p.context, 0, nullptr, &op);
 }

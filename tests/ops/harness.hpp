@@ -1,5 +1,5 @@
 // Test harness: loads the built openblas-cpu plugin file with dlopen, hands
-// it a fake host table, and wraps its memory and ops for the tests.
+// it the fake host table of tests/framework, and wraps its memory and ops for the tests.
 #pragma once
 
 #include <cstdint>
@@ -9,25 +9,16 @@
 #include <vector>
 
 #include "backplane/abi.h"
+#include "fake_host.hpp"
 #include "reference.hpp"
 
 namespace harness {
-
-// What the fake host recorded from the plugin.
-struct host_record {
-  std::vector<bp_probe_result> probes;
-  std::vector<std::string> probe_messages;
-  std::vector<std::string> dependency_names, dependency_paths, dependency_versions;
-  std::vector<std::string> logs;
-  std::map<std::string, std::string> options;  // get_option answers
-};
 
 // The loaded plugin (once per process), initialised.
 struct plugin {
   const bp_plugin_api* api = nullptr;
   void* context = nullptr;
-  host_record record;
-  bp_host_api host{};
+  bp_test::fake_host host;  // tests/framework: what the plugin reported, get_option answers
 };
 plugin& get();
 

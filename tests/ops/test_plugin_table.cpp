@@ -22,16 +22,16 @@ TEST_CASE("table identity and probe report (READY, one device, OpenBLAS dependen
   CHECK(p.api->device_kind == BP_DEVICE_KIND_CPU);
   CHECK(p.api->struct_size == sizeof(bp_plugin_api));
   CHECK(p.api->abi_major == BP_ABI_VERSION_MAJOR);
-  REQUIRE(p.record.probes.size() == 1);
-  CHECK(p.record.probes[0].state == BP_STATE_READY);
-  CHECK(p.record.probes[0].device_count == 1);
-  INFO("probe message: " << p.record.probe_messages[0]);
-  CHECK(p.record.probe_messages[0].find("OpenBLAS") != std::string::npos);
-  REQUIRE(p.record.dependency_names.size() == 1);
-  CHECK(p.record.dependency_names[0] == "OpenBLAS");
-  INFO("loaded from " << p.record.dependency_paths[0]);
-  CHECK(p.record.dependency_paths[0].find("openblas") != std::string::npos);
-  CHECK(p.record.dependency_versions[0].rfind("0.", 0) == 0);
+  REQUIRE(p.host.probe.reports == 1);
+  CHECK(p.host.probe.state == BP_STATE_READY);
+  CHECK(p.host.probe.device_count == 1);
+  INFO("probe message: " << p.host.probe.message);
+  CHECK(p.host.probe.message.find("OpenBLAS") != std::string::npos);
+  REQUIRE(p.host.deps.size() == 1);
+  CHECK(p.host.deps[0].name == "OpenBLAS");
+  INFO("loaded from " << p.host.deps[0].loaded_path);
+  CHECK(p.host.deps[0].loaded_path.find("openblas") != std::string::npos);
+  CHECK(p.host.deps[0].version_found.rfind("0.", 0) == 0);
   uint32_t count = 0;
   CHECK(p.api->device_count(p.context, &count) == BP_OK);
   CHECK(count == 1);
@@ -177,7 +177,7 @@ TEST_CASE("shutdown right after init (no op in between) joins the workers; re-in
   for (int i = 0; i < 500; ++i) {
     p.api->shutdown(p.context);
     p.context = nullptr;
-    REQUIRE(p.api->init(&p.host, &p.context) == BP_OK);
+    REQUIRE(p.api->init(p.host.api(), &p.context) == BP_OK);
   }
   harness::tensor a({4}), b({4}), c({4});
   a.set({1, 2, 3, 4}), b.set({4, 3, 2, 1});

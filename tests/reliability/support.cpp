@@ -37,20 +37,6 @@ std::string fake_plugin_dir(const std::string& variant) {
 #endif
 }
 
-hermetic_options::hermetic_options(std::vector<std::string> paths, const char* fault) : storage(std::move(paths)) {
-  for (auto& p : storage) ptrs.push_back(p.c_str());
-  bp_runtime_options_init(&o);
-  o.plugin_paths = ptrs.data();
-  o.num_plugin_paths = static_cast<uint32_t>(ptrs.size());
-  o.use_environment = 0;
-  o.explicit_paths_only = 1;
-  o.fallback = BP_FALLBACK_ALLOW;
-  if (fault) {
-    fault_storage = fault;
-    o.fault = fault_storage.c_str();
-  }
-}
-
 long rss_kib() {
   std::ifstream in("/proc/self/statm");
   long size = 0, resident = 0;

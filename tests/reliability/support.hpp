@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backplane/backplane.hpp"
+#include "hermetic_options.hpp"
 
 namespace rel {
 
@@ -22,13 +23,7 @@ std::string cudnn_plugin_path();
 std::string fake_plugin_dir(const std::string& variant);
 
 // Options that see only `paths`, ignore the environment and allow fallback silently.
-struct hermetic_options {
-  std::vector<std::string> storage;
-  std::vector<const char*> ptrs;
-  std::string fault_storage;
-  bp_runtime_options o;
-  explicit hermetic_options(std::vector<std::string> paths, const char* fault = nullptr);
-};
+using hermetic_options = bp_test::hermetic_options;  // tests/framework
 
 // True when `text` contains `needle`; on failure doctest prints both.
 #define REL_CHECK_MSG(needle)                                                                 \

@@ -143,6 +143,10 @@ typedef struct bp_tensor {
   int64_t* strides;     /* ndim strides in ELEMENTS, or NULL = compact row-major */
   uint64_t byte_offset; /* added to data before indexing */
 } bp_tensor;
+/* The same struct under a name that says what it is (since 1.1; bp_tensor
+ * stays): a DLTensor-layout view that owns nothing. Not to be confused with
+ * the host API's bp_tensor_t / bp_tensor_handle (runtime.h), an owning handle. */
+typedef bp_tensor bp_dltensor;
 
 #define BP_MAX_DIMS 8
 

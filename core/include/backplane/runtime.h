@@ -29,6 +29,10 @@ extern "C" {
 
 typedef struct bp_runtime_s* bp_runtime_t; /* a loaded, selected backend */
 typedef struct bp_tensor_s* bp_tensor_t;   /* an owning tensor on the runtime's device */
+/* The same handle under a name that says what it is (since 1.1; bp_tensor_t
+ * stays): an owning tensor, NOT a bp_tensor / bp_dltensor view of memory.
+ * bp_tensor_view(handle) gives its view. */
+typedef struct bp_tensor_s* bp_tensor_handle;
 
 /* ---- versions and errors ------------------------------------------------ */
 

@@ -1,7 +1,7 @@
 // runtime_checks.cpp — ops.*, capability.*, leaks.* and threads.*: the plugin
 // loaded through the core's runtime API (bp_runtime_create with the plugin
 // file as the only search path), compared with a reference plugin loaded in a
-// second runtime.
+// second runtime. Cases run through case_runner.hpp (shared with the other modes).
 #include <dirent.h>
 #include <unistd.h>
 
@@ -13,134 +13,11 @@
 
 #include "backplane/runtime.h"
 #include "backplane/sdk/tensor_util.hpp"
+#include "case_runner.hpp"
 #include "checks.hpp"
 
 namespace bp::conformance::detail {
 namespace {
-
-struct runtime_handle {
-  bp_runtime_t rt = nullptr;
-  std::string error;
-  runtime_handle() = default;
-  runtime_handle(const runtime_handle&) = delete;
-  runtime_handle& operator=(const runtime_handle&) = delete;
-  ~runtime_handle() { bp_runtime_destroy(rt); }
-  explicit operator bool() const { return rt != nullptr; }
-};
-
-// A runtime over `path` only (when given); hermetic (no BACKPLANE_* variables)
-// unless options.use_environment.
-void open_runtime(runtime_handle& h, const std::string& path, const std::string& backend, int32_t op_fallback,
-                  const options& opts) {
-  bp_runtime_options o;
-  bp_runtime_options_init(&o);
-  const char* paths[1] = {path.c_str()};
-  if (!path.empty()) {
-    o.plugin_paths = paths;
-    o.num_plugin_paths = 1;
-    o.explicit_paths_only = 1;
-  }
-  o.backends = backend.empty() ? nullptr : backend.c_str();
-  o.use_environment = opts.use_environment ? 1 : 0;
-  o.fallback = BP_FALLBACK_ALLOW;
-  o.op_fallback = op_fallback;
-  if (bp_runtime_create(&o, &h.rt) != BP_OK) h.error = bp_last_error_message();
-}
-
-struct tensor_set {
-  std::vector<bp_tensor_t> in, out;
-  tensor_set() = default;
-  tensor_set(const tensor_set&) = delete;
-  ~tensor_set() {
-    for (bp_tensor_t t : in) bp_tensor_destroy(t);
-    for (bp_tensor_t t : out) bp_tensor_destroy(t);
-  }
-};
-
-// Tensors of case `c` on `rt` holding `data`. Returns "" or what failed.
-std::string upload(bp_runtime_t rt, const op_case& c, const case_data& data, tensor_set& ts) {
-  auto make = [&](const tensor_spec& s, const std::vector<unsigned char>& bytes, std::vector<bp_tensor_t>& into) -> std::string {
-    bp_tensor_t t = nullptr;
-    if (bp_tensor_create(rt, s.dtype, int32_t(s.shape.size()), s.shape.data(), &t) != BP_OK)
-      return std::string("bp_tensor_create: ") + bp_last_error_message();
-    into.push_back(t);
-    if (bp_tensor_write(t, bytes.data(), bytes.size()) != BP_OK) return std::string("bp_tensor_write: ") + bp_last_error_message();
-    return "";
-  };
-  for (size_t i = 0; i < c.inputs.size(); ++i)
-    if (auto e = make(c.inputs[i], data.inputs[i], ts.in); !e.empty()) return e;
-  for (size_t i = 0; i < c.outputs.size(); ++i)
-    if (auto e = make(c.outputs[i], data.outputs[i], ts.out); !e.empty()) return e;
-  return "";
-}
-
-struct case_outcome {
-  bp_status status = BP_ERR_INTERNAL;
-  std::string message;
-  std::vector<std::vector<unsigned char>> outputs;
-};
-
-case_outcome run_case(bp_runtime_t rt, const op_case& c, const case_data& data) {
-  case_outcome r;
-  tensor_set ts;
-  if (std::string e = upload(rt, c, data, ts); !e.empty()) {
-    r.message = e;
-    return r;
-  }
-  r.status = bp_op_run(rt, c.kind, c.attrs_ptr(), ts.in.data(), uint32_t(ts.in.size()), ts.out.data(), uint32_t(ts.out.size()));
-  if (r.status != BP_OK) r.message = bp_last_error_message();
-  for (bp_tensor_t t : ts.out) {
-    std::vector<unsigned char> bytes(bp_tensor_nbytes(t));
-    if (bp_tensor_read(t, bytes.data(), bytes.size()) != BP_OK && r.status == BP_OK) {
-      r.status = bp_last_error_status();
-      r.message = std::string("bp_tensor_read: ") + bp_last_error_message();
-    }
-    r.outputs.push_back(std::move(bytes));
-  }
-  return r;
-}
-
-bp_status ask_supported(bp_runtime_t rt, const op_case& c, const case_data& data, std::string* reason) {
-  tensor_set ts;
-  if (std::string e = upload(rt, c, data, ts); !e.empty()) {
-    *reason = e;
-    return BP_ERR_INTERNAL;
-  }
-  char buf[1024] = {0};
-  bp_status s = bp_op_supported(rt, c.kind, c.attrs_ptr(), ts.in.data(), uint32_t(ts.in.size()), ts.out.data(),
-                                uint32_t(ts.out.size()), buf, sizeof buf);
-  *reason = buf[0] ? buf : (s == BP_OK ? "" : bp_last_error_message());
-  return s;
-}
-
-// "" when `got` matches `want` within the case's tolerance.
-std::string compare(const op_case& c, const std::vector<std::vector<unsigned char>>& got,
-                    const std::vector<std::vector<unsigned char>>& want, double* max_error) {
-  for (size_t o = 0; o < c.outputs.size(); ++o) {
-    const size_t n = want[o].size() / 4;
-    if (got[o].size() != want[o].size()) return "output " + std::to_string(o) + " has the wrong size";
-    const std::string role = bp::sdk::tensor_label(c.kind, false, uint32_t(o));
-    if (c.outputs[o].dtype.code == BP_DTYPE_INT) {
-      const auto* g = reinterpret_cast<const int32_t*>(got[o].data());
-      const auto* w = reinterpret_cast<const int32_t*>(want[o].data());
-      for (size_t i = 0; i < n; ++i)
-        if (g[i] != w[i]) return role + " element " + std::to_string(i) + ": " + std::to_string(g[i]) + ", reference " + std::to_string(w[i]);
-      continue;
-    }
-    const auto* g = reinterpret_cast<const float*>(got[o].data());
-    const auto* w = reinterpret_cast<const float*>(want[o].data());
-    for (size_t i = 0; i < n; ++i) {
-      if (std::isnan(w[i])) continue;  // the reference left it unwritten too (e.g. unused)
-      if (std::isnan(g[i])) return role + " element " + std::to_string(i) + " was not written (still the NaN poison)";
-      const double err = std::fabs(double(g[i]) - double(w[i]));
-      if (max_error && err > *max_error) *max_error = err;
-      if (err > c.atol + c.rtol * std::fabs(double(w[i])))
-        return role + " element " + std::to_string(i) + ": " + std::to_string(g[i]) + ", reference " + std::to_string(w[i]) +
-               " (|diff| " + std::to_string(err) + " > atol " + std::to_string(c.atol) + " + rtol " + std::to_string(c.rtol) + "*|ref|)";
-    }
-  }
-  return "";
-}
 
 bp_placement_stats placement(bp_runtime_t rt) {
   bp_placement_stats s{};
@@ -185,14 +62,14 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
     add_result(out, "runtime.load", false, "skipped every runtime check: the plugin's table is unusable (see abi.*)");
     return;
   }
-  runtime_handle plugin;
-  open_runtime(plugin, plugin_path, facts.name, /*op_fallback=*/0, opts);
+  kit_runtime plugin;
+  open_kit_runtime(plugin, plugin_path, facts.name, /*op_fallback=*/0, opts);
   add_result(out, "runtime.load", bool(plugin),
              plugin ? "bp_runtime_create selected '" + std::string(bp_runtime_backend(plugin.rt)) + "' from " + plugin_path
                     : "bp_runtime_create failed: " + plugin.error);
   if (!plugin) return;
-  runtime_handle reference;
-  open_runtime(reference, reference_path, reference_path.empty() ? "openblas-cpu" : "", 1, opts);
+  kit_runtime reference;
+  open_kit_runtime(reference, reference_path, reference_path.empty() ? "openblas-cpu" : "", 1, opts);
   if (!reference) {
     add_result(out, "runtime.reference", false, "cannot load the reference plugin " +
                                                     (reference_path.empty() ? std::string("openblas-cpu") : reference_path) +
@@ -208,7 +85,7 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
   add_skip(out, kReferenceNote, rep.reference_name + "\x1f" + rep.reference_path);
 
   // ---- ops.<KIND>: claimed cases against the reference ----------------------------------
-  const std::vector<op_case> cases = all_cases();
+  const std::vector<op_case> cases = load_cases("test", opts.ops, opts.cases_file);
   std::vector<prepared_case> prepared;
   const bp_placement_stats before = placement(plugin.rt);
   uint64_t claimed_runs = 0;
@@ -230,10 +107,10 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
         fwd.inputs = {c.inputs[0]};
         fwd.outputs = {c.inputs[1]};
         case_data fd{{pc.data.inputs[0]}, {pc.data.inputs[1]}};
-        case_outcome y = run_case(reference.rt, fwd, fd);
+        run_result y = run_case_on(reference.rt, fwd, fd);
         if (y.status == BP_OK) pc.data.inputs[1] = y.outputs[0];
       }
-      bp_status s = ask_supported(plugin.rt, c, pc.data, &pc.reason);
+      bp_status s = ask_support(plugin.rt, c, pc.data, &pc.reason);
       if (s != BP_OK) {
         ++declined;
         if (first_reason.empty()) first_reason = pc.reason;
@@ -242,8 +119,8 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
       }
       pc.claimed = true;
       ++claimed;
-      case_outcome want = run_case(reference.rt, c, pc.data);
-      case_outcome got = run_case(plugin.rt, c, pc.data);
+      run_result want = run_case_on(reference.rt, c, pc.data);
+      run_result got = run_case_on(plugin.rt, c, pc.data);
       ++claimed_runs;
       if (want.status == BP_OK) {
         pc.have_reference = true;
@@ -251,7 +128,7 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
       }
       std::string problem;
       if (got.status != BP_OK) problem = "claimed, but bp_op_run failed: " + got.message;
-      else if (want.status == BP_OK) problem = compare(c, got.outputs, want.outputs, &max_error);
+      else if (want.status == BP_OK) problem = compare_outputs(c, got.outputs, want.outputs, &max_error);
       if (!problem.empty() && failure.empty()) failure = c.label + ": " + problem;
       if (problem.empty() && want.status == BP_OK) ++passed;
       prepared.push_back(std::move(pc));
@@ -289,7 +166,7 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
       if (pc.claimed) continue;
       ++declined;
       const op_case& c = cases[pc.index];
-      case_outcome r = run_case(plugin.rt, c, pc.data);
+      run_result r = run_case_on(plugin.rt, c, pc.data);
       std::string p;
       if (r.status != BP_ERR_UNSUPPORTED)
         p = "declined, yet bp_op_run with op_fallback 0 returned " + std::string(bp_status_name(r.status)) +
@@ -331,8 +208,8 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
         for (int round = 0; round < rounds; ++round) {
           for (size_t k = 0; k < runnable.size(); ++k) {
             const prepared_case& pc = *runnable[(k + t) % runnable.size()];
-            case_outcome r = run_case(plugin.rt, cases[pc.index], pc.data);
-            std::string p = r.status != BP_OK ? r.message : compare(cases[pc.index], r.outputs, pc.reference, nullptr);
+            run_result r = run_case_on(plugin.rt, cases[pc.index], pc.data);
+            std::string p = r.status != BP_OK ? r.message : compare_outputs(cases[pc.index], r.outputs, pc.reference, nullptr);
             if (!p.empty()) {
               std::lock_guard<std::mutex> lock(mutex);
               if (problem.empty()) problem = "thread " + std::to_string(t) + ", " + cases[pc.index].label + ": " + p;
@@ -360,14 +237,14 @@ void run_runtime_checks(const std::string& plugin_path, const plugin_facts& fact
   std::string problem;
   for (uint32_t cycle = 0; cycle < opts.leak_cycles && problem.empty(); ++cycle) {
     if (cycle == warmup) fds_warm = open_fds(), rss_warm = resident_bytes();
-    runtime_handle h;
-    open_runtime(h, plugin_path, facts.name, 0, opts);
+    kit_runtime h;
+    open_kit_runtime(h, plugin_path, facts.name, 0, opts);
     if (!h) {
       problem = "cycle " + std::to_string(cycle) + ": bp_runtime_create failed: " + h.error;
       break;
     }
     if (sample) {
-      case_outcome r = run_case(h.rt, cases[sample->index], sample->data);
+      run_result r = run_case_on(h.rt, cases[sample->index], sample->data);
       if (r.status != BP_OK) problem = "cycle " + std::to_string(cycle) + ": " + r.message;
     }
   }
