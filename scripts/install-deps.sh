@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config g++ clang libc++-14-dev libc++abi-14-dev libclang-rt-14-dev
   libboost-dev doctest-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libdlpack-dev zlib1g-dev libbenchmark-dev abigail-tools valgrind
-  dataset-fashion-mnist python3 python3-torch
+  dataset-fashion-mnist python3 python3-torch python3-venv
 )
 
 missing=()

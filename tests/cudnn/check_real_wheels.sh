@@ -17,7 +17,7 @@ check() { ran=$((ran + 1)); if ! grep -qF -- "$2" <<<"$1"; then echo "$1"; fail 
 
 python=$(command -v python3) || { echo "SKIP: no python3 to make a virtual environment"; exit 77; }
 if [ ! -x "$venv/bin/python3" ]; then
-  "$python" -m venv "$venv" || fail "python3 -m venv $venv failed"
+  "$python" -m venv "$venv" || fail "python3 -m venv $venv failed (Debian: apt-get install python3-venv, listed in scripts/install-deps.sh)"
 fi
 pip=("$venv/bin/python3" -m pip --disable-pip-version-check --no-input)
 if ! "${pip[@]}" show nvidia-cudnn-cu13 nvidia-cublas >/dev/null 2>&1; then
