@@ -170,6 +170,11 @@ std::string check_gradient(bp_runtime_t rt, const op_case& fwd, const grad_rule&
     g.push_back(rule.loss_only && o > 0 ? floats(size_t(element_count(fwd.outputs[o].shape)), 0.f)
                                         : rule.loss_only ? floats(1, 1.f) : random_like(fwd.outputs[o]));
   const floats direction = random_like(fwd.inputs[rule.wrt]);
+  std::string reason;
+  if (ask_support(rt, fwd, data, &reason) != BP_OK) {
+    *skipped = kind_name(fwd.kind) + " declined: " + reason;
+    return "";
+  }
   const run_result y = run_case_on(rt, fwd, data);
   if (y.status != BP_OK) return "forward " + kind_name(fwd.kind) + " failed: " + y.message;
   auto f_at = [&](float step, std::string* err) {
@@ -195,7 +200,6 @@ std::string check_gradient(bp_runtime_t rt, const op_case& fwd, const grad_rule&
   const tensor_spec& wrt = fwd.inputs[rule.wrt];
   bwd.outputs.push_back({wrt.shape, wrt.dtype, fill::poison});
   bdata.outputs.push_back(as_bytes(floats(size_t(element_count(wrt.shape)), NAN)));
-  std::string reason;
   if (ask_support(rt, bwd, bdata, &reason) != BP_OK) {
     *skipped = kind_name(bwd.kind) + " declined: " + reason;
     return "";
