@@ -141,6 +141,40 @@ TEST_CASE("kit grad mode: every backward op of openblas-cpu matches finite diffe
   CHECK(passed == 7);  // CONV2D_BWD_DATA, CONV2D_BWD_FILTER, ACTIVATION_BWD, POOL2D_BWD, SOFTMAX_BWD, SOFTMAX_XENT_BWD, BIAS_GRAD
 }
 
+TEST_CASE("kit grad mode: a backward op that is not the gradient of its forward op fails, naming both") {
+  bp::conformance::options o = quick(mode::grad);
+  const auto good = backplane_conformance_run(BACKPLANE_PARTIAL_PLUGIN_PATH, "", o);
+  INFO(good.text());
+  CHECK(good.passed());
+  const auto bad = backplane_conformance_run(BACKPLANE_BADGRAD_PLUGIN_PATH, "", o);
+  INFO(bad.text());
+  CHECK_FALSE(bad.passed());
+  const std::string why = failures(bad);
+  CHECK(why.find("grad.ACTIVATION_BWD: ACTIVATION_FWD activation=SIGMOID (4,9): directional derivative") == 0);
+  CHECK(why.find("finite differences of ACTIVATION_FWD give") != std::string::npos);
+  CHECK(why.find("grad.CONV2D") == std::string::npos);  // declined ops are skips, not failures
+}
+
+TEST_CASE("kit support and perf modes on a partial plugin: its claims, its reasons, no failure") {
+  const auto support = backplane_conformance_run(BACKPLANE_PARTIAL_PLUGIN_PATH, "", quick(mode::support));
+  INFO(support.text());
+  CHECK(support.passed());
+  size_t claimed = 0, declined = 0;
+  for (const auto& m : support.measurements) {
+    claimed += m.claimed;
+    declined += !m.claimed;
+    if (m.claimed) CHECK(m.op.rfind("ACTIVATION_", 0) == 0);
+    else CHECK(m.reason.find("implements activations only, not " + m.op) != std::string::npos);
+  }
+  CHECK(claimed >= 10);
+  CHECK(declined >= 100);
+  const auto perf = backplane_conformance_run(BACKPLANE_PARTIAL_PLUGIN_PATH, "", quick(mode::perf));
+  INFO(perf.text());
+  CHECK(perf.passed());
+  CHECK(perf.peak_gflops == 0);  // declined the GEMMs: no compute peak to speak of
+  CHECK(perf.peak_gbytes > 0);   // its activation ran
+}
+
 #ifdef BACKPLANE_CRASHING_PLUGIN_PATH
 TEST_CASE("kit support and perf modes on a plugin that crashes: a FAIL, not a dead kit") {
   for (mode m : {mode::support, mode::perf}) {
