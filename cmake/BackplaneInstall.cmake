@@ -9,6 +9,7 @@
 #     <p>/bin/backplane
 #     <p>/lib/cmake/Backplane/{BackplaneConfig,BackplaneConfigVersion,BackplaneTargets*,BackplanePlugin}.cmake
 #     <p>/lib/pkgconfig/backplane.pc
+#     <p>/share/backplane/examples/template-plugin/   (the plugin template, docs/plugin-authoring.md §2)
 #   and, with the apps (BACKPLANE_BUILD_APPS), the nn library (component nn, target Backplane::nn):
 #     <p>/include/backplane/nn/*.hpp, <p>/lib/libbackplane_nn.so*, <p>/lib/pkgconfig/backplane-nn.pc
 include(CMakePackageConfigHelpers)
@@ -40,6 +41,12 @@ install(FILES
     ${PROJECT_BINARY_DIR}/cmake/BackplaneConfigVersion.cmake
     ${PROJECT_SOURCE_DIR}/cmake/BackplanePlugin.cmake
   DESTINATION ${BACKPLANE_CMAKE_INSTALL_DIR}
+  COMPONENT devel)
+
+# The template a plugin author copies: the installed SDK is enough to start
+# and build a plugin (docs/plugin-authoring.md), no source tree needed.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/examples/template-plugin
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/backplane/examples
   COMPONENT devel)
 
 # pkg-config: relocatable (prefix derived from ${pcfiledir}).

@@ -1,5 +1,7 @@
-// openblas-cpu: the CPU backend of Backplane. Entry symbol, function table,
-// probe/init, device properties, host memory, trivial streams and op dispatch.
+// openblas-cpu: the CPU backend of Backplane. The plugin class (probe/init,
+// device properties, trivial streams, op dispatch) from which
+// backplane/sdk/table.hpp builds the guarded table; host memory is the SDK's
+// host_memory_device.
 //
 // Execution is synchronous on the calling thread (helped by the plugin's own
 // worker pool), so streams are only ordering tokens and synchronize is a
@@ -18,8 +20,7 @@
 #include <string>
 
 #include "activation.hpp"
-#include "backplane/sdk/op_check.hpp"
-#include "backplane/sdk/plugin.hpp"
+#include "backplane/sdk/table.hpp"
 #include "bias.hpp"
 #include "common.hpp"
 #include "conv.hpp"
@@ -34,10 +35,7 @@ namespace bp::openblas_cpu {
 namespace {
 
 using bp::sdk::fail;
-using bp::sdk::guard;
 
-constexpr const char* kPluginName = "openblas-cpu";
-constexpr const char* kPluginVersion = "0.1.0";
 constexpr const char* kOpenBlasSoname = "libopenblas.so.0";
 
 struct plugin_context {
@@ -106,163 +104,6 @@ std::string openblas_loaded_path() {
   return {};
 }
 
-// ---- table members ---------------------------------------------------------------
-
-bp_status probe(const bp_host_api* host) {
-  // probe and init use the host table they are given, never the library-wide
-  // one: several runtimes may load this library and come and go concurrently.
-  return guard("openblas-cpu probe", [&] {
-    const std::string config = openblas_config();
-    const std::string version = openblas_version(config);
-    const std::string path = openblas_loaded_path();
-    const std::string message = "linked; core: " + std::string(openblas_get_corename()) + "; config: " + config;
-    if (BP_SDK_HOST_HAS(host, report_dependency)) {
-      bp_dependency_report dep{};
-      dep.struct_size = sizeof(dep);
-      dep.cause = BP_CAUSE_NONE;
-      dep.name = "OpenBLAS";
-      dep.soname = kOpenBlasSoname;
-      dep.loaded_path = path.c_str();
-      dep.version_found = version.c_str();
-      dep.version_required = "any 0.3.x with the CBLAS interface";
-      dep.rule = "linked at build time (DT_NEEDED); the dynamic linker resolves it when the plugin loads";
-      dep.message = message.c_str();
-      dep.remedy = "";
-      dep.required = 1;
-      host->report_dependency(host->host_context, &dep);
-    }
-    const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads(host)) +
-                                " threads, OpenBLAS " + (version.empty() ? "(unknown version)" : version);
-    if (BP_SDK_HOST_HAS(host, report_probe)) {
-      bp_probe_result r{};
-      r.struct_size = sizeof(r);
-      r.state = BP_STATE_READY;
-      r.cause = BP_CAUSE_NONE;
-      r.device_count = 1;
-      r.message = verdict.c_str();
-      r.remedy = "";
-      host->report_probe(host->host_context, &r);
-    }
-  });
-}
-
-bp_status init(const bp_host_api* host, void** context) {
-  return guard("openblas-cpu init", [&] {
-    if (!context) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu init: context is NULL");
-    auto* ctx = new plugin_context;
-    ctx->threads = configured_threads(host);
-    openblas_set_num_threads(1);
-    read_conv_kernel_option(host);
-    create_pool(ctx->threads);
-    host_log(host, BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
-                                  " worker threads, OpenBLAS single-threaded (" + openblas_config() + ")");
-    *context = ctx;
-  });
-}
-
-void shutdown(void* context) {
-  guard("openblas-cpu shutdown", [&] {
-    if (!context) return;
-    destroy_pool();
-    delete static_cast<plugin_context*>(context);
-  });
-}
-
-void check_device(uint32_t device, const char* call) {
-  if (device != 0)
-    fail(BP_ERR_NOT_FOUND, std::string("openblas-cpu ") + call + ": device " + std::to_string(device) +
-                               " does not exist (this plugin has device 0 only)");
-}
-
-bp_status device_count(void*, uint32_t* count) {
-  return guard("openblas-cpu device_count", [&] {
-    if (!count) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_count: count is NULL");
-    *count = 1;
-  });
-}
-
-bp_status device_props(void* context, uint32_t index, bp_device_props* props) {
-  return guard("openblas-cpu device_props", [&] {
-    check_device(index, "device_props");
-    if (!props) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_props: props is NULL");
-    if (props->struct_size < sizeof(uint32_t) + sizeof(bp_device_kind))
-      fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu device_props: props->struct_size " +
-                                        std::to_string(props->struct_size) + " is too small");
-    // Fill a full local copy, then hand back only what the caller's struct holds.
-    bp_device_props p{};
-    p.struct_size = props->struct_size < sizeof(p) ? props->struct_size : uint32_t(sizeof(p));
-    p.kind = BP_DEVICE_KIND_CPU;
-    p.device = bp_device{BP_DEVICE_CPU, 0};
-    const int threads = context ? static_cast<plugin_context*>(context)->threads : configured_threads();
-    bp::sdk::copy_string(p.name, sizeof(p.name), cpu_model_name() + " (" + std::to_string(threads) + " threads)");
-    bp::sdk::copy_string(p.capability, sizeof(p.capability), cpu_isa_flags());
-    struct sysinfo si{};
-    if (sysinfo(&si) == 0) {
-      p.memory_total = uint64_t(si.totalram) * si.mem_unit;
-      p.memory_free = uint64_t(si.freeram) * si.mem_unit;
-    }
-    p.threads = threads;
-    std::memcpy(props, &p, p.struct_size);
-  });
-}
-
-bp_status mem_alloc(void*, uint32_t device, uint64_t bytes, void** ptr) {
-  return guard("openblas-cpu mem_alloc", [&] {
-    check_device(device, "mem_alloc");
-    if (!ptr) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_alloc: ptr is NULL");
-    *ptr = nullptr;
-    // aligned_alloc needs a multiple of the alignment; 0 bytes still gets a unique block.
-    if (bytes > UINT64_MAX - 64) fail(BP_ERR_OUT_OF_MEMORY, "openblas-cpu mem_alloc: " + std::to_string(bytes) + " bytes is too large");
-    const uint64_t rounded = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
-    void* p = rounded > SIZE_MAX ? nullptr : std::aligned_alloc(64, size_t(rounded));
-    if (!p)
-      fail(BP_ERR_OUT_OF_MEMORY, "openblas-cpu mem_alloc: could not allocate " + std::to_string(bytes) +
-                                     " bytes of host memory");
-    *ptr = p;
-  });
-}
-
-bp_status mem_free(void*, uint32_t device, void* ptr) {
-  return guard("openblas-cpu mem_free", [&] {
-    check_device(device, "mem_free");
-    std::free(ptr);
-  });
-}
-
-bp_status mem_copy(void*, uint32_t device, bp_stream_t, void* dst, const void* src, uint64_t bytes,
-                   bp_memcpy_kind kind) {
-  return guard("openblas-cpu mem_copy", [&] {
-    check_device(device, "mem_copy");
-    if (kind != BP_MEMCPY_HOST_TO_DEVICE && kind != BP_MEMCPY_DEVICE_TO_HOST && kind != BP_MEMCPY_DEVICE_TO_DEVICE)
-      fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_copy: unknown copy kind " + std::to_string(kind));
-    if (bytes == 0) return;
-    if (!dst || !src) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu mem_copy: NULL pointer with " + std::to_string(bytes) + " bytes");
-    std::memmove(dst, src, size_t(bytes));
-  });
-}
-
-// Streams are ordering tokens only: every op completes before op_execute returns.
-bp_stream_t dummy_stream() {
-  static char token;
-  return reinterpret_cast<bp_stream_t>(&token);
-}
-
-bp_status stream_create(void*, uint32_t device, bp_stream_t* stream) {
-  return guard("openblas-cpu stream_create", [&] {
-    check_device(device, "stream_create");
-    if (!stream) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu stream_create: stream is NULL");
-    *stream = dummy_stream();
-  });
-}
-
-bp_status stream_destroy(void*, uint32_t device, bp_stream_t) {
-  return guard("openblas-cpu stream_destroy", [&] { check_device(device, "stream_destroy"); });
-}
-
-bp_status stream_synchronize(void*, uint32_t device, bp_stream_t) {
-  return guard("openblas-cpu stream_synchronize", [&] { check_device(device, "stream_synchronize"); });
-}
-
 // Limits of this backend beyond the shared validator. Returns BP_OK or
 // BP_ERR_UNSUPPORTED with `why` filled.
 bp_status backend_limits(const bp_op_desc& op, std::string* why) {
@@ -309,18 +150,6 @@ bp_status backend_limits(const bp_op_desc& op, std::string* why) {
   }
 }
 
-bp_status op_supports(void*, uint32_t device, const bp_op_desc* op, char* reason, uint64_t reason_size) {
-  return guard("openblas-cpu op_supports", [&]() -> bp_status {
-    check_device(device, "op_supports");
-    if (!op) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu op_supports: op is NULL");
-    std::string why;
-    bp_status st = bp::sdk::check_op(*op, false, &why);
-    if (st == BP_OK) st = backend_limits(*op, &why);
-    bp::sdk::copy_string(reason, reason_size, st == BP_OK ? std::string() : why);
-    return st;
-  });
-}
-
 void dispatch(const bp_op_desc& op) {
   switch (op.kind) {
     case BP_OP_CONV2D_FWD: return execute_conv_fwd(op);
@@ -352,48 +181,109 @@ void dispatch(const bp_op_desc& op) {
   }
 }
 
-bp_status op_execute(void*, uint32_t device, bp_stream_t, const bp_op_desc* op) {
-  return guard("openblas-cpu op_execute", [&] {
-    check_device(device, "op_execute");
-    if (!op) fail(BP_ERR_INVALID_ARGUMENT, "openblas-cpu op_execute: op is NULL");
-    // The core validated already; checking again is cheap (no allocation on
-    // success) and keeps a host that calls the table directly from crashing us.
-    std::string why;
-    bp_status st = bp::sdk::check_op(*op, true, &why);
-    if (st == BP_OK) st = backend_limits(*op, &why);
-    if (st != BP_OK) fail(st, why);
-    dispatch(*op);
-  });
+// ---- the plugin class (backplane/sdk/table.hpp builds and guards the table) ----------
+
+// Streams are ordering tokens only: every op completes before op_execute returns.
+bp_stream_t dummy_stream() {
+  static char token;
+  return reinterpret_cast<bp_stream_t>(&token);
 }
+
+struct plugin : bp::sdk::host_memory_device<plugin> {
+  static constexpr const char* name = "openblas-cpu";
+  static constexpr const char* description =
+      "CPU backend: OpenBLAS sgemm (single-threaded) + own worker pool and kernels";
+  static constexpr int32_t priority = 10;
+  static constexpr bp_device_kind device_kind = BP_DEVICE_KIND_CPU;
+
+  // probe and init use the host table they are given, never the library-wide
+  // one: several runtimes may load this library and come and go concurrently.
+  static void probe(const bp_host_api* host) {
+    const std::string config = openblas_config();
+    const std::string version = openblas_version(config);
+    const std::string path = openblas_loaded_path();
+    const std::string message = "linked; core: " + std::string(openblas_get_corename()) + "; config: " + config;
+    if (BP_SDK_HOST_HAS(host, report_dependency)) {
+      bp_dependency_report dep{};
+      dep.struct_size = sizeof(dep);
+      dep.cause = BP_CAUSE_NONE;
+      dep.name = "OpenBLAS";
+      dep.soname = kOpenBlasSoname;
+      dep.loaded_path = path.c_str();
+      dep.version_found = version.c_str();
+      dep.version_required = "any 0.3.x with the CBLAS interface";
+      dep.rule = "linked at build time (DT_NEEDED); the dynamic linker resolves it when the plugin loads";
+      dep.message = message.c_str();
+      dep.remedy = "";
+      dep.required = 1;
+      host->report_dependency(host->host_context, &dep);
+    }
+    const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads(host)) +
+                                " threads, OpenBLAS " + (version.empty() ? "(unknown version)" : version);
+    if (BP_SDK_HOST_HAS(host, report_probe)) {
+      bp_probe_result r{};
+      r.struct_size = sizeof(r);
+      r.state = BP_STATE_READY;
+      r.cause = BP_CAUSE_NONE;
+      r.device_count = 1;
+      r.message = verdict.c_str();
+      r.remedy = "";
+      host->report_probe(host->host_context, &r);
+    }
+  }
+
+  static void* init(const bp_host_api* host) {
+    auto* ctx = new plugin_context;
+    ctx->threads = configured_threads(host);
+    openblas_set_num_threads(1);
+    read_conv_kernel_option(host);
+    create_pool(ctx->threads);
+    host_log(host, BP_LOG_INFO, "openblas-cpu: " + std::to_string(ctx->threads) +
+                                  " worker threads, OpenBLAS single-threaded (" + openblas_config() + ")");
+    return ctx;
+  }
+
+  static void shutdown(void* context) {
+    if (!context) return;
+    destroy_pool();
+    delete static_cast<plugin_context*>(context);
+  }
+
+  static uint32_t device_count(void*) { return 1; }
+
+  static void device_props(void* context, uint32_t index, bp_device_props& p) {
+    check_device(index, "device_props");
+    p.device = bp_device{BP_DEVICE_CPU, 0};
+    const int threads = context ? static_cast<plugin_context*>(context)->threads : configured_threads();
+    bp::sdk::copy_string(p.name, sizeof(p.name), cpu_model_name() + " (" + std::to_string(threads) + " threads)");
+    bp::sdk::copy_string(p.capability, sizeof(p.capability), cpu_isa_flags());
+    struct sysinfo si{};
+    if (sysinfo(&si) == 0) {
+      p.memory_total = uint64_t(si.totalram) * si.mem_unit;
+      p.memory_free = uint64_t(si.freeram) * si.mem_unit;
+    }
+    p.threads = threads;
+  }
+
+  static bp_stream_t stream_create(void*, uint32_t device) {
+    check_device(device, "stream_create");
+    return dummy_stream();
+  }
+  static void stream_destroy(void*, uint32_t device, bp_stream_t) { check_device(device, "stream_destroy"); }
+
+  static bp_status op_supports(void*, uint32_t device, const bp_op_desc& op, std::string& why) {
+    check_device(device, "op_supports");
+    return backend_limits(op, &why);
+  }
+  static void op_execute(void*, uint32_t device, bp_stream_t, const bp_op_desc& op) {
+    check_device(device, "op_execute");
+    dispatch(op);
+  }
+};
 
 }  // namespace
 }  // namespace bp::openblas_cpu
 
 extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host_api* host) {
-  using namespace bp::openblas_cpu;
-  bp::sdk::set_host(host);
-  static const bp_plugin_api api = {
-      /* .struct_size = */ sizeof(bp_plugin_api),
-      /* .abi_major = */ BP_ABI_VERSION_MAJOR,
-      /* .abi_minor = */ BP_ABI_VERSION_MINOR,
-      /* .priority = */ 10,
-      /* .name = */ kPluginName,
-      /* .version = */ kPluginVersion,
-      /* .description = */ "CPU backend: OpenBLAS sgemm (single-threaded) + own worker pool and kernels",
-      /* .device_kind = */ BP_DEVICE_KIND_CPU,
-      /* .probe = */ probe,
-      /* .init = */ init,
-      /* .shutdown = */ shutdown,
-      /* .device_count = */ device_count,
-      /* .device_props = */ device_props,
-      /* .mem_alloc = */ mem_alloc,
-      /* .mem_free = */ mem_free,
-      /* .mem_copy = */ mem_copy,
-      /* .stream_create = */ stream_create,
-      /* .stream_destroy = */ stream_destroy,
-      /* .stream_synchronize = */ stream_synchronize,
-      /* .op_supports = */ op_supports,
-      /* .op_execute = */ op_execute,
-  };
-  return &api;
+  return bp::sdk::plugin_table<bp::openblas_cpu::plugin>(host);
 }

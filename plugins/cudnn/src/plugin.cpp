@@ -1,13 +1,13 @@
-// plugin.cpp — the cudnn plugin's entry symbol and ABI table.
+// plugin.cpp — the cudnn plugin's class and entry symbol.
 //
 // Loads anywhere: no vendor library is linked; probe() loads them with the
 // SDK's dependency loader and reports why the plugin cannot serve when it
-// cannot. Every table member runs inside bp::sdk::guard, so no exception and
-// no vendor failure crosses the C ABI without a status and a message.
+// cannot. backplane/sdk/table.hpp builds the table and runs every member
+// inside bp::sdk::guard, so no exception and no vendor failure crosses the C
+// ABI without a status and a message.
 #include <string>
 
-#include "backplane/sdk/op_check.hpp"
-#include "backplane/sdk/plugin.hpp"
+#include "backplane/sdk/table.hpp"
 #include "device.hpp"
 #include "memory.hpp"
 #include "ops.hpp"
@@ -59,10 +59,9 @@ family family_of(bp_op_kind kind) {
   }
 }
 
-// BP_OK, or the status with the reason in *why: validation first, then this backend's limits.
-bp_status admit(const bp_op_desc& op, bool require_data, std::string* why) {
-  bp_status s = bp::sdk::check_op(op, require_data, why);
-  if (s != BP_OK) return s;
+// BP_OK, or BP_ERR_UNSUPPORTED with the reason in *why: this backend's limits
+// (the table ran the shared validator first).
+bp_status backend_limits(const bp_op_desc& op, std::string* why) {
   family f = family_of(op.kind);
   if (!f.limits) {
     *why = "cudnn plugin does not implement op kind " + std::to_string(op.kind);
@@ -87,9 +86,15 @@ void require_device_memory(const bp_op_desc& op) {
   for (uint32_t i = 0; i < op.num_outputs; ++i) check(op.outputs[i], false, i);
 }
 
-bp_status probe(const bp_host_api* host) {
-  return bp::sdk::guard("cudnn probe", [&] {
-    if (host) bp::sdk::set_host(host);
+// The plugin class; backplane/sdk/table.hpp builds the table and guards every member.
+struct plugin {
+  static constexpr const char* name = "cudnn";
+  static constexpr const char* description =
+      "NVIDIA GPU backend: cuDNN 9 + cuBLAS + CUDA driver API, loaded at run time (no link-time vendor dependency)";
+  static constexpr int32_t priority = 100;
+  static constexpr bp_device_kind device_kind = BP_DEVICE_KIND_GPU;
+
+  static void probe(const bp_host_api* host) {
     // Settings first, before and whatever the driver: a typo is a configuration
     // error on every machine, not a GPU that silently never serves.
     read_memory_settings(host);
@@ -97,59 +102,30 @@ bp_status probe(const bp_host_api* host) {
     std::lock_guard<std::mutex> lock(v.mutex);
     load_vendor_libraries(host);
     report_to_host(host, current_verdict());
-  });
-}
+  }
+  static void* init(const bp_host_api* host) { return create_context(host); }
+  static void shutdown(void* context) { destroy_context(static_cast<plugin_context*>(context)); }
+  static uint32_t device_count(void* context) { return static_cast<uint32_t>(as_context(context).devices.size()); }
+  static void device_props(void* context, uint32_t index, bp_device_props& props) {
+    fill_device_props(as_context(context).device(index), &props);
+  }
 
-bp_status init(const bp_host_api* host, void** context) {
-  return bp::sdk::guard("cudnn init", [&] {
-    if (!context) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn init: context is NULL");
-    if (host) bp::sdk::set_host(host);
-    *context = create_context(host);
-  });
-}
-
-void shutdown(void* context) { destroy_context(static_cast<plugin_context*>(context)); }
-
-bp_status device_count(void* context, uint32_t* count) {
-  return bp::sdk::guard("cudnn device_count", [&] {
-    if (!count) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn device_count: count is NULL");
-    *count = static_cast<uint32_t>(as_context(context).devices.size());
-  });
-}
-
-bp_status device_props(void* context, uint32_t index, bp_device_props* props) {
-  return bp::sdk::guard("cudnn device_props", [&] {
-    if (!props || props->struct_size < offsetof(bp_device_props, name))
-      bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn device_props: props is NULL or its struct_size is too small");
-    fill_device_props(as_context(context).device(index), props);
-  });
-}
-
-bp_status mem_alloc(void* context, uint32_t device, uint64_t bytes, void** ptr) {
-  return bp::sdk::guard("cudnn mem_alloc", [&] {
-    if (!ptr) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_alloc: ptr is NULL");
+  static void* mem_alloc(void* context, uint32_t device, uint64_t bytes) {
     device_context& dev = as_context(context).device(device);
     dev.make_current();
-    *ptr = reinterpret_cast<void*>(dev.memory->allocate(bytes));
-  });
-}
-
-bp_status mem_free(void* context, uint32_t device, void* ptr) {
-  return bp::sdk::guard("cudnn mem_free", [&] {
+    return reinterpret_cast<void*>(dev.memory->allocate(bytes));
+  }
+  static void mem_free(void* context, uint32_t device, void* ptr) {
     if (!ptr) return;
     device_context& dev = as_context(context).device(device);
     dev.make_current();
     // With several streams, a cached block could be handed to another stream while queued work still uses it.
     if (dev.extra_streams.load() > 0) BP_CHECK(dev.cu().cuCtxSynchronize());
     dev.memory->release(reinterpret_cast<CUdeviceptr>(ptr));
-  });
-}
-
-bp_status mem_copy(void* context, uint32_t device, bp_stream_t stream, void* dst, const void* src, uint64_t bytes,
-                   bp_memcpy_kind kind) {
-  return bp::sdk::guard("cudnn mem_copy", [&] {
-    if (bytes == 0) return;
-    if (!dst || !src) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_copy: NULL pointer");
+  }
+  // The table refused NULL pointers and unknown kinds, and skips 0 bytes.
+  static void mem_copy(void* context, uint32_t device, bp_stream_t stream, void* dst, const void* src, uint64_t bytes,
+                       bp_memcpy_kind kind) {
     device_context& dev = as_context(context).device(device);
     dev.make_current();
     CUstream s = dev.resolve(stream);
@@ -167,23 +143,17 @@ bp_status mem_copy(void* context, uint32_t device, bp_stream_t stream, void* dst
         break;
       default: bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn mem_copy: unknown copy kind " + std::to_string(kind));
     }
-  });
-}
+  }
 
-bp_status stream_create(void* context, uint32_t device, bp_stream_t* stream) {
-  return bp::sdk::guard("cudnn stream_create", [&] {
-    if (!stream) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn stream_create: stream is NULL");
+  static bp_stream_t stream_create(void* context, uint32_t device) {
     device_context& dev = as_context(context).device(device);
     dev.make_current();
     CUstream s = nullptr;
     BP_CHECK(dev.cu().cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
     dev.extra_streams.fetch_add(1);
-    *stream = reinterpret_cast<bp_stream_t>(s);
-  });
-}
-
-bp_status stream_destroy(void* context, uint32_t device, bp_stream_t stream) {
-  return bp::sdk::guard("cudnn stream_destroy", [&] {
+    return reinterpret_cast<bp_stream_t>(s);
+  }
+  static void stream_destroy(void* context, uint32_t device, bp_stream_t stream) {
     if (!stream) return;  // the plugin's own stream lives until shutdown
     device_context& dev = as_context(context).device(device);
     dev.make_current();
@@ -191,74 +161,31 @@ bp_status stream_destroy(void* context, uint32_t device, bp_stream_t stream) {
     BP_CHECK(dev.cu().cuStreamSynchronize(s));
     BP_CHECK(dev.cu().cuStreamDestroy(s));
     dev.extra_streams.fetch_sub(1);
-  });
-}
-
-bp_status stream_synchronize(void* context, uint32_t device, bp_stream_t stream) {
-  return bp::sdk::guard("cudnn stream_synchronize", [&] {
+  }
+  static void stream_synchronize(void* context, uint32_t device, bp_stream_t stream) {
     device_context& dev = as_context(context).device(device);
     dev.make_current();
     BP_CHECK(dev.cu().cuStreamSynchronize(dev.resolve(stream)));
-  });
-}
+  }
 
-bp_status op_supports(void* context, uint32_t device, const bp_op_desc* op, char* reason, uint64_t reason_size) {
-  return bp::sdk::guard("cudnn op_supports", [&] {
-    if (!op) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn op_supports: op is NULL");
-    std::string why;
-    bp_status s = admit(*op, false, &why);
-    if (s != BP_OK) {
-      bp::sdk::copy_string(reason, reason_size, why);
-      return s;
-    }
-    // The same answer op_execute would give: a device that exists, tensors in CUDA memory.
+  // The same answer op_execute gives: our limits, a device that exists, tensors in CUDA memory.
+  static bp_status op_supports(void* context, uint32_t device, const bp_op_desc& op, std::string& why) {
+    const bp_status s = backend_limits(op, &why);
+    if (s != BP_OK) return s;
     as_context(context).device(device);
-    require_device_memory(*op);
-    return bp_status(BP_OK);
-  });
-}
-
-bp_status op_execute(void* context, uint32_t device, bp_stream_t stream, const bp_op_desc* op) {
-  return bp::sdk::guard("cudnn op_execute", [&] {
-    if (!op) bp::sdk::fail(BP_ERR_INVALID_ARGUMENT, "cudnn op_execute: op is NULL");
-    std::string why;
-    bp_status s = admit(*op, true, &why);
-    if (s != BP_OK) bp::sdk::fail(s, why);
-    require_device_memory(*op);
+    require_device_memory(op);
+    return BP_OK;
+  }
+  static void op_execute(void* context, uint32_t device, bp_stream_t stream, const bp_op_desc& op) {
     device_context& dev = as_context(context).device(device);
     dev.make_current();
-    family_of(op->kind).execute(op_call{dev, dev.resolve(stream), *op});
-  });
-}
-
-const bp_plugin_api kTable = {
-    sizeof(bp_plugin_api),
-    BP_ABI_VERSION_MAJOR,
-    BP_ABI_VERSION_MINOR,
-    100,
-    "cudnn",
-    "0.1.0",
-    "NVIDIA GPU backend: cuDNN 9 + cuBLAS + CUDA driver API, loaded at run time (no link-time vendor dependency)",
-    BP_DEVICE_KIND_GPU,
-    probe,
-    init,
-    shutdown,
-    device_count,
-    device_props,
-    mem_alloc,
-    mem_free,
-    mem_copy,
-    stream_create,
-    stream_destroy,
-    stream_synchronize,
-    op_supports,
-    op_execute,
+    family_of(op.kind).execute(op_call{dev, dev.resolve(stream), op});
+  }
 };
 
 }  // namespace
 }  // namespace bp::cudnn
 
 extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host_api* host) {
-  bp::sdk::set_host(host);
-  return &bp::cudnn::kTable;
+  return bp::sdk::plugin_table<bp::cudnn::plugin>(host);
 }
