@@ -220,16 +220,7 @@ struct plugin : bp::sdk::host_memory_device<plugin> {
     }
     const std::string verdict = cpu_model_name() + ", " + std::to_string(configured_threads(host)) +
                                 " threads, OpenBLAS " + (version.empty() ? "(unknown version)" : version);
-    if (BP_SDK_HOST_HAS(host, report_probe)) {
-      bp_probe_result r{};
-      r.struct_size = sizeof(r);
-      r.state = BP_STATE_READY;
-      r.cause = BP_CAUSE_NONE;
-      r.device_count = 1;
-      r.message = verdict.c_str();
-      r.remedy = "";
-      host->report_probe(host->host_context, &r);
-    }
+    bp::sdk::report_ready(host, 1, verdict);
   }
 
   static void* init(const bp_host_api* host) {

@@ -25,16 +25,7 @@ struct table_plugin : bp::sdk::host_memory_device<table_plugin> {
   static constexpr int32_t priority = 40;
   static constexpr bp_device_kind device_kind = BP_DEVICE_KIND_OTHER;
 
-  static void probe(const bp_host_api* host) {
-    if (!BP_SDK_HOST_HAS(host, report_probe)) return;
-    bp_probe_result r{};
-    r.struct_size = sizeof r;
-    r.state = BP_STATE_READY;
-    r.device_count = 1;
-    r.message = "host memory";
-    r.remedy = "";
-    host->report_probe(host->host_context, &r);
-  }
+  static void probe(const bp_host_api* host) { bp::sdk::report_ready(host, 1, "host memory"); }
   static void* init(const bp_host_api*) {
     static int token;
     return &token;

@@ -43,16 +43,9 @@ struct plugin : bp::sdk::host_memory_device<plugin> {
 
   // A real accelerator plugin checks its driver and libraries here, without
   // creating device resources, and reports each one with report_dependency.
+  // One that cannot serve reports why in a bp_probe_result of its own (state, cause, message, remedy).
   static void probe(const bp_host_api* host) {
-    if (!BP_SDK_HOST_HAS(host, report_probe)) return;
-    bp_probe_result result{};
-    result.struct_size = sizeof result;
-    result.state = BP_STATE_READY;
-    result.cause = BP_CAUSE_NONE;
-    result.device_count = 1;
-    result.message = "simulated accelerator in host memory (template plugin)";
-    result.remedy = "";
-    host->report_probe(host->host_context, &result);
+    bp::sdk::report_ready(host, 1, "simulated accelerator in host memory (template plugin)");
   }
   static void* init(const bp_host_api*) { return new context; }
   static void shutdown(void* ctx) { delete static_cast<context*>(ctx); }

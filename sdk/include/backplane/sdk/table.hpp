@@ -60,6 +60,20 @@ namespace bp::sdk {
 // The ABI promises at least this alignment for every mem_alloc result.
 constexpr uint64_t kAllocationAlignment = 64;
 
+// A probe's verdict "ready with `devices` devices" (a plugin that cannot serve
+// fills a bp_probe_result itself: state, cause, message and remedy).
+inline void report_ready(const bp_host_api* host, uint32_t devices, const std::string& message) {
+  if (!BP_SDK_HOST_HAS(host, report_probe)) return;
+  bp_probe_result r{};
+  r.struct_size = sizeof r;
+  r.state = BP_STATE_READY;
+  r.cause = BP_CAUSE_NONE;
+  r.device_count = devices;
+  r.message = message.c_str();
+  r.remedy = "";
+  host->report_probe(host->host_context, &r);
+}
+
 // ---- host memory: the building block of plugins whose memory is the host's ------------------
 
 // 64-byte aligned host memory (0 bytes still gives a unique block); `who` names
