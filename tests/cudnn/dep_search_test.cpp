@@ -116,6 +116,30 @@ TEST_CASE("dep search: cuDNN from a conda environment's lib, cuBLAS from another
   CHECK(contains(d.message, "mixed sources"));
 }
 
+TEST_CASE("dep search: a cuDNN wheel of the wrong version next to a cuBLAS from elsewhere: mixed sources and the pip fix") {
+  tree t;
+  t.hermetic_environment();
+  const std::string venv = t.venv("venv");
+  const std::string lib = tree::wheel(venv, "cudnn", "nvidia_cudnn_cu12-8.9.7.29", BP_FAKE_CUDNN8_DIR, {"libcudnn.so.9"});
+  ::setenv("VIRTUAL_ENV", venv.c_str(), 1);
+  probe_run run(options{{"CUDA_PATH", BP_EMU_STACK_DIR}});
+  const auto& d = run.dep("libcudnn.so.9");
+  CAPTURE(dump(d));
+  CHECK(d.cause == BP_CAUSE_VERSION_MISMATCH);
+  CHECK(contains(d.loaded_path, lib));
+  CHECK(contains(d.message, "mixed sources: cuDNN 8.9.7 from pip package nvidia-cudnn-cu12 8.9.7.29, cuBLAS 13."));
+  CHECK(contains(d.message, std::string("from system folder ") + BP_EMU_STACK_DIR));
+  CHECK(contains(run.host.probe.message, "mixed sources"));
+  // The fix: the CUDA 13 wheel in that environment, or a usable copy this machine already has outside the venv.
+  const std::string fix = bp::sdk::dep_fix_line(d.remedy);
+  if (fix.rfind("BACKPLANE_CUDNN_PATH=", 0) == 0) {
+    MESSAGE("this machine has a usable cuDNN elsewhere: " << fix);
+    CHECK_FALSE(contains(fix, venv));
+  } else {
+    CHECK(fix == venv + "/bin/python3 -m pip install --upgrade nvidia-cudnn-cu13");
+  }
+}
+
 TEST_CASE("dep search: override_only leaves a wheel copy out, and the report names it with the BACKPLANE_CUDNN_PATH fix line") {
   tree t;
   t.hermetic_environment();

@@ -220,13 +220,15 @@ inline std::string dep_source_of(const dep_result& r, std::string* root = nullpt
 }
 
 // "mixed sources: cuDNN 9.28.1 from pip package ..., cuBLAS 13.0.0 from CUDA
-// toolkit /usr/local/cuda-13.0" when the loaded libraries come from more than
-// one installation ("" otherwise). A note: majors are checked by the rules.
+// toolkit /usr/local/cuda-13.0" when the libraries that loaded (usable or
+// not: a cuDNN wheel for CUDA 12 next to a CUDA 13 cuBLAS is worth naming)
+// come from more than one installation ("" otherwise). A note: the version
+// rules decide whether the mix works.
 inline std::string dep_mixed_sources(const std::vector<const dep_result*>& loaded) {
   std::vector<std::string> roots;
   std::string text;
   for (const dep_result* r : loaded) {
-    if (!r || !r->ok() || r->loaded_path.empty()) continue;
+    if (!r || r->loaded_path.empty()) continue;
     std::string root;
     const std::string source = dep_source_of(*r, &root);
     if (std::find(roots.begin(), roots.end(), root) == roots.end()) roots.push_back(root);
