@@ -234,7 +234,7 @@ struct members {
   // check_op, then the class's own answer.
   static bp_status answer(void* context, uint32_t device, const bp_op_desc* op, bool require_data, std::string& why) {
     if (!op) {
-      why = call("op") + ": op is NULL";
+      why = "op is NULL";  // op_execute adds "<name> op_execute: " in front
       return BP_ERR_INVALID_ARGUMENT;
     }
     bp_status status = check_op(*op, require_data, &why);
