@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backplane/backplane.hpp"
+#include "backplane/names.hpp"
 #include "backplane/nn/nn.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
@@ -237,9 +238,7 @@ RunResult train_on(const bp::runtime& rt, const bp::nn::TrainTestSplit& data, co
   }
   result.placement = rt.placement();
   for (const bp_event& ev : rt.events())
-    result.events.push_back({{"kind", ev.kind == BP_EVENT_BACKEND_FALLBACK ? "backend_fallback"
-                                      : ev.kind == BP_EVENT_OP_FALLBACK ? "op_fallback"
-                                                                         : "runtime_failure"},
+    result.events.push_back({{"kind", bp::names::event_kind(ev.kind)},
                              {"plugin", ev.plugin ? ev.plugin : ""},
                              {"selected", ev.selected ? ev.selected : ""},
                              {"cause", bp_cause_name(ev.cause)},

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "backplane/abi.h"
+#include "backplane/names.hpp"
 #include "backplane/sdk/dep_search.hpp"
 #include "backplane/sdk/library_file.hpp"
 #include "backplane/sdk/plugin.hpp"
@@ -122,21 +123,22 @@ struct dep_fault_plan {
   }
 };
 
-// Stable snake_case name of a cause (the same words as the core's bp_cause_name).
+// Stable snake_case name of a dependency cause, from the one table
+// (backplane/names.hpp); "other" for a cause no dependency rule gives.
 inline const char* dep_cause_name(bp_cause cause) {
   switch (cause) {
-    case BP_CAUSE_NONE: return "none";
-    case BP_CAUSE_NOT_FOUND: return "not_found";
-    case BP_CAUSE_MISSING_DEPENDENCY: return "missing_dependency";
-    case BP_CAUSE_VERSION_MISMATCH: return "version_mismatch";
-    case BP_CAUSE_SYMBOL_MISSING: return "symbol_missing";
-    case BP_CAUSE_DRIVER_MISSING: return "driver_missing";
-    case BP_CAUSE_DRIVER_TOO_OLD: return "driver_too_old";
-    case BP_CAUSE_NO_DEVICE: return "no_device";
-    case BP_CAUSE_OUT_OF_MEMORY: return "out_of_memory";
-    case BP_CAUSE_INIT_FAILED: return "init_failed";
-    case BP_CAUSE_WRONG_ARCH: return "wrong_arch";
-    case BP_CAUSE_DAMAGED_FILE: return "damaged_file";
+    case BP_CAUSE_NONE:
+    case BP_CAUSE_NOT_FOUND:
+    case BP_CAUSE_MISSING_DEPENDENCY:
+    case BP_CAUSE_VERSION_MISMATCH:
+    case BP_CAUSE_SYMBOL_MISSING:
+    case BP_CAUSE_DRIVER_MISSING:
+    case BP_CAUSE_DRIVER_TOO_OLD:
+    case BP_CAUSE_NO_DEVICE:
+    case BP_CAUSE_OUT_OF_MEMORY:
+    case BP_CAUSE_INIT_FAILED:
+    case BP_CAUSE_WRONG_ARCH:
+    case BP_CAUSE_DAMAGED_FILE: return bp::names::cause(cause);
     default: return "other";
   }
 }
