@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "backplane/op_attrs.h"
 #include "backplane/runtime.h"
 
 namespace bp {
@@ -37,6 +38,32 @@ T init_struct() {
   value.struct_size = sizeof(T);
   return value;
 }
+
+// The neutral defaults of an op attribute struct (the C functions of op_attrs.h):
+//   auto conv = bp::default_attrs<bp_conv2d_attrs>();  // NHWC, stride 1, dilation 1, VALID
+//   conv.padding = BP_PADDING_SAME;
+// Prefer this to init_struct<T>(), whose zeros (stride 0, dilation 0) are refused.
+template <typename T>
+T default_attrs();
+#define BP_DEFAULT_ATTRS_(type)    \
+  template <>                      \
+  inline type default_attrs<type>() { \
+    type a;                        \
+    type##_init(&a);               \
+    return a;                      \
+  }
+BP_DEFAULT_ATTRS_(bp_conv2d_attrs)
+BP_DEFAULT_ATTRS_(bp_layout_attrs)
+BP_DEFAULT_ATTRS_(bp_activation_attrs)
+BP_DEFAULT_ATTRS_(bp_pool2d_attrs)
+BP_DEFAULT_ATTRS_(bp_gemm_attrs)
+BP_DEFAULT_ATTRS_(bp_softmax_attrs)
+BP_DEFAULT_ATTRS_(bp_xent_attrs)
+BP_DEFAULT_ATTRS_(bp_adam_attrs)
+BP_DEFAULT_ATTRS_(bp_sgd_attrs)
+BP_DEFAULT_ATTRS_(bp_scalar_attrs)
+BP_DEFAULT_ATTRS_(bp_reduce_attrs)
+#undef BP_DEFAULT_ATTRS_
 
 class runtime;
 
