@@ -87,20 +87,27 @@ json selected_json(const json& entry) {
   return {{"backend", text_of(entry, "name")}, {"device", device}};
 }
 
-std::string select_report(const config& cfg, const std::string& text) {
-  json report = json::parse(text, nullptr, false);
-  if (!report.is_object() || !report.contains("plugins") || !report["plugins"].is_array())
-    throw unreadable_report("the report is not a JSON object with a \"plugins\" array");
-  json& plugins = report["plugins"];
+// The records of the report's "plugins", in order, each loaded one admitted
+// (disabled, duplicate across files) as bp_runtime_create admits it.
+record_list admitted_records(json& report, const config& cfg) {
   record_list records;
   std::map<std::string, std::string> first_file_of;
-  for (json& entry : plugins) {
+  for (json& entry : report["plugins"]) {
     if (!entry.is_object()) throw unreadable_report("a \"plugins\" entry is not an object");
     records.push_back(std::make_unique<plugin_record>(record_of(entry)));
     plugin_record& r = *records.back();
     if (record_was_loaded(r) && !admit_loaded_record(r, cfg, first_file_of) && r.cause == BP_CAUSE_DUPLICATE)
       mark_duplicate_candidate(report, r);
   }
+  return records;
+}
+
+std::string select_report(const config& cfg, const std::string& text) {
+  json report = json::parse(text, nullptr, false);
+  if (!report.is_object() || !report.contains("plugins") || !report["plugins"].is_array())
+    throw unreadable_report("the report is not a JSON object with a \"plugins\" array");
+  json& plugins = report["plugins"];
+  record_list records = admitted_records(report, cfg);
   std::vector<search_path_record> search_paths;
   if (report.contains("discovery") && report["discovery"].is_object())
     for (const json& p : report["discovery"].value("search_paths", json::array()))
