@@ -60,24 +60,35 @@ std::string open_failure(const std::string& path) {
 
 }  // namespace
 
-discovery_result discover(const config& cfg) {
-  discovery_result r;
-  std::vector<std::pair<std::string, std::string>> roots;  // (path, origin)
-  for (auto& p : cfg.host_paths) roots.emplace_back(p, "host_api");
-  for (auto& p : cfg.env_paths) roots.emplace_back(p, "env");
-  if (!cfg.explicit_paths_only) {
-    std::string dir = core_library_dir();
-    // Also the build tree's layout (lib/backplane/plugins next to lib/libbackplane.so).
-    if (!dir.empty()) roots.emplace_back(dir + "/backplane/plugins", "install");
+namespace {
+
+// One discovery: the roots in order, each file's pre-load decision, and what
+// was seen; every rule that needs no plugin code runs here.
+class discovery_walk {
+ public:
+  explicit discovery_walk(const config& cfg) : cfg_(cfg) {}
+
+  discovery_result run() {
+    for (auto& [path, origin] : roots()) search_root(path, origin);
+    return std::move(r_);
   }
 
-  std::set<std::string> seen_dirs, seen_files;
-  std::map<std::string, std::string> seen_names;  // plugin name -> first path
-  const bool use_allowlist = !cfg.allowlist_file.empty();
+ private:
+  std::vector<std::pair<std::string, std::string>> roots() const {  // (path, origin)
+    std::vector<std::pair<std::string, std::string>> roots;
+    for (auto& p : cfg_.host_paths) roots.emplace_back(p, "host_api");
+    for (auto& p : cfg_.env_paths) roots.emplace_back(p, "env");
+    if (!cfg_.explicit_paths_only) {
+      std::string dir = core_library_dir();
+      // Also the build tree's layout (lib/backplane/plugins next to lib/libbackplane.so).
+      if (!dir.empty()) roots.emplace_back(dir + "/backplane/plugins", "install");
+    }
+    return roots;
+  }
 
-  auto refuse = [&](const std::string& path, const std::string& decision, bp_plugin_state state, bp_cause cause,
-                    const std::string& reason, const std::string& remedy = "") {
-    r.candidates.push_back({path, decision, reason});
+  void refuse(const std::string& path, const std::string& decision, bp_plugin_state state, bp_cause cause,
+              const std::string& reason, const std::string& remedy = "") {
+    r_.candidates.push_back({path, decision, reason});
     plugin_record rec;
     rec.path = path;
     rec.name = plugin_record_name(path);
@@ -86,16 +97,16 @@ discovery_result discover(const config& cfg) {
     rec.stage = BP_STAGE_DISCOVER;
     rec.message = reason;
     rec.remedy = remedy.empty() ? bp_cause_remedy(cause) : remedy;
-    r.refused.push_back(std::move(rec));
+    r_.refused.push_back(std::move(rec));
     log_message(BP_LOG_INFO, "loader", path + ": " + decision + ": " + reason);
-  };
+  }
 
-  auto consider_file = [&](const std::string& file) {
+  void consider_file(const std::string& file) {
     std::error_code ec;
     std::string real = fs::canonical(file, ec).string();
     if (ec) real = file;
-    if (!seen_files.insert(real).second) {
-      r.candidates.push_back({file, "duplicate", "same file as one already considered (" + real + ")"});
+    if (!seen_files_.insert(real).second) {
+      r_.candidates.push_back({file, "duplicate", "same file as one already considered (" + real + ")"});
       return;
     }
     std::string name = plugin_name_from_file(file);
@@ -106,18 +117,18 @@ discovery_result discover(const config& cfg) {
              "rename the file to libbackplane-<its plugin name>.so, or remove it from the plugin folders");
       return;
     }
-    if (cfg.is_disabled(name)) {
-      auto it = cfg.disabled_origin.find(name);
+    if (cfg_.is_disabled(name)) {
+      auto it = cfg_.disabled_origin.find(name);
       refuse(file, "disabled", BP_STATE_DISABLED, BP_CAUSE_DISABLED,
-             "plugin '" + name + "' is disabled by " + (it != cfg.disabled_origin.end() ? it->second : "the host"));
+             "plugin '" + name + "' is disabled by " + (it != cfg_.disabled_origin.end() ? it->second : "the host"));
       return;
     }
-    if (auto it = seen_names.find(name); it != seen_names.end()) {
+    if (auto it = seen_names_.find(name); it != seen_names_.end()) {
       refuse(file, "duplicate", BP_STATE_REFUSED, BP_CAUSE_DUPLICATE,
              "a plugin named '" + name + "' was already found at " + it->second + " (first one found wins)");
       return;
     }
-    if (std::string why = cfg.allow_unsafe ? "" : unsafe_file_reason(file); !why.empty()) {
+    if (std::string why = cfg_.allow_unsafe ? "" : unsafe_file_reason(file); !why.empty()) {
       refuse(file, "refused", BP_STATE_REFUSED, BP_CAUSE_UNSAFE_FILE,
              why + ": someone other than its owner or root could change the code; refusing to load it "
                    "(BACKPLANE_ALLOW_UNSAFE_PLUGINS=1 overrides, not in privileged processes)");
@@ -129,31 +140,31 @@ discovery_result discover(const config& cfg) {
                  "), or remove it from the plugin folders");
       return;
     }
-    if (use_allowlist) {
+    if (!cfg_.allowlist_file.empty()) {
       std::string why;
       std::string hash = sha256_file(real, &why);
-      if (hash.empty() || !cfg.allowlist.count(hash)) {
+      if (hash.empty() || !cfg_.allowlist.count(hash)) {
         refuse(file, "refused", BP_STATE_REFUSED, BP_CAUSE_NOT_ALLOWLISTED,
-               hash.empty() ? "cannot check it against " + cfg.allowlist_file + ": " + why
-                            : "SHA-256 " + hash + " is not pinned in " + cfg.allowlist_file);
+               hash.empty() ? "cannot check it against " + cfg_.allowlist_file + ": " + why
+                            : "SHA-256 " + hash + " is not pinned in " + cfg_.allowlist_file);
         return;
       }
     }
-    seen_names[name] = file;
-    r.candidates.push_back({file, "loaded", "accepted"});
-    r.to_load.push_back(file);
-  };
+    seen_names_[name] = file;
+    r_.candidates.push_back({file, "loaded", "accepted"});
+    r_.to_load.push_back(file);
+  }
 
-  for (auto& [path, origin] : roots) {
+  void search_root(const std::string& path, const std::string& origin) {
     search_path_record sp;
     sp.path = path;
     sp.origin = origin;
     if (fs::path(path).is_relative()) {
       sp.state = "refused";
       sp.note = "refused: relative paths are not searched (they would depend on the current directory)";
-      r.search_paths.push_back(sp);
+      r_.search_paths.push_back(sp);
       log_message(BP_LOG_WARN, "loader", "plugin path '" + path + "' (" + origin + ") is relative; ignored. Use an absolute path.");
-      continue;
+      return;
     }
     const path_kind kind = describe_path(path);
     struct stat link {};
@@ -168,21 +179,27 @@ discovery_result discover(const config& cfg) {
     }
     std::error_code ec;
     std::string real = fs::weakly_canonical(path, ec).string();
-    if ((kind.kind == path_kind::folder || kind.kind == path_kind::regular_file) && !seen_dirs.insert(real).second) {
+    if ((kind.kind == path_kind::folder || kind.kind == path_kind::regular_file) && !seen_dirs_.insert(real).second) {
       sp.state = "duplicate";
       sp.note = "same folder as an earlier search path";
-      r.search_paths.push_back(sp);
-      continue;
+      r_.search_paths.push_back(sp);
+      return;
     }
     if (kind.kind == path_kind::regular_file) {
-      r.search_paths.push_back(sp);
+      r_.search_paths.push_back(sp);
       consider_file(path);
-      continue;
+      return;
     }
     if (kind.kind != path_kind::folder) {
-      r.search_paths.push_back(sp);
-      continue;
+      r_.search_paths.push_back(sp);
+      return;
     }
+    list_folder(path, origin, sp);
+  }
+
+  // The libbackplane-*.so regular files of a folder, in sorted order.
+  void list_folder(const std::string& path, const std::string& origin, search_path_record sp) {
+    std::error_code ec;
     std::vector<std::string> files;
     fs::directory_iterator it(path, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
@@ -190,7 +207,7 @@ discovery_result discover(const config& cfg) {
       if (plugin_name_from_file(f).empty()) continue;  // only libbackplane-*.so
       const path_kind entry = describe_path(f);
       if (entry.kind != path_kind::regular_file) {
-        r.candidates.push_back({f, "skipped", entry.text + ": not a plugin file"});
+        r_.candidates.push_back({f, "skipped", entry.text + ": not a plugin file"});
         continue;
       }
       files.push_back(f);
@@ -200,11 +217,19 @@ discovery_result discover(const config& cfg) {
       sp.note = "cannot be listed (" + ec.message() + "): plugins in it, if any, were not seen";
       log_message(BP_LOG_WARN, "loader", "plugin folder " + path + " (" + origin + ") " + sp.note);
     }
-    r.search_paths.push_back(sp);
+    r_.search_paths.push_back(sp);
     std::sort(files.begin(), files.end());
     for (auto& f : files) consider_file(f);
   }
-  return r;
-}
+
+  const config& cfg_;
+  discovery_result r_;
+  std::set<std::string> seen_dirs_, seen_files_;
+  std::map<std::string, std::string> seen_names_;  // plugin name -> first path
+};
+
+}  // namespace
+
+discovery_result discover(const config& cfg) { return discovery_walk(cfg).run(); }
 
 }  // namespace bp::core
