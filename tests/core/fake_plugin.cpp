@@ -32,6 +32,7 @@
 // Every fake supports only FILL (float32) so per-op fallback can be exercised.
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -203,7 +204,10 @@ bp_status fake_copy(void*, uint32_t, bp_stream_t, void* dst, const void* src, ui
 bp_status fake_sync(void*, uint32_t, bp_stream_t) { return BP_OK; }
 #endif
 
+std::atomic<uint64_t> supports_calls{0};  // read by tests through fake_op_supports_calls()
+
 bp_status fake_supports(void*, uint32_t, const bp_op_desc* op, char* reason, uint64_t size) {
+  ++supports_calls;
   if (op->kind == BP_OP_FILL) return BP_OK;
   bp::sdk::copy_string(reason, size, std::string("fake plugin '") + FAKE_NAME + "' implements only FILL");
   return BP_ERR_UNSUPPORTED;
@@ -236,6 +240,9 @@ struct newer_table {
 #endif
 
 }  // namespace
+
+// How often the core asked op_supports (the core keeps verdicts per op signature).
+extern "C" BP_PLUGIN_EXPORT uint64_t fake_op_supports_calls(void) { return supports_calls.load(); }
 
 #ifndef FAKE_NO_ENTRY
 extern "C" BP_PLUGIN_EXPORT const bp_plugin_api* bp_plugin_get_api(const bp_host_api* host) {

@@ -3,6 +3,8 @@
 // single-synchronisation staging of a fallback from a device backend, and the
 // entry guard that turns an exception inside the core into a status and a
 // message instead of std::terminate.
+#include <dlfcn.h>
+
 #include "support.hpp"
 
 using namespace rel;
@@ -10,6 +12,18 @@ using namespace rel;
 namespace {
 
 std::vector<bp_event> events_of(bp::runtime& rt) { return rt.events(); }
+
+// op_supports calls the fake plugin in `folder` has answered so far (it is loaded by the runtime).
+uint64_t supports_calls(const std::string& folder) {
+  void* lib = dlopen((folder + "/libbackplane-fakegpu.so").c_str(), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE_MESSAGE(lib != nullptr, "the fake plugin is not loaded");
+  auto count = reinterpret_cast<uint64_t (*)()>(dlsym(lib, "fake_op_supports_calls"));
+  const bool exported = count != nullptr;
+  REQUIRE(exported);
+  const uint64_t n = count();
+  dlclose(lib);
+  return n;
+}
 
 }  // namespace
 
@@ -107,6 +121,31 @@ TEST_CASE("an exception thrown into the core (a plugin kernel that throws) comes
   y.write(std::vector<float>{1, 2, 3, 4});
   CHECK(y.read<float>() == std::vector<float>{1, 2, 3, 4});
   CHECK(!rt.report_json().empty());
+}
+
+TEST_CASE("the backend is asked once per op signature, not once per call") {
+  const std::string gpu = fake_plugin_dir("gpu");
+  REQUIRE(!gpu.empty());
+  REQUIRE(!openblas_plugin_path().empty());
+  hermetic_options h({gpu, openblas_plugin_path()});
+  bp::runtime rt(h.o);
+  REQUIRE(std::string(rt.backend()) == "fakegpu");
+  bp::tensor a = rt.empty({8}), b = rt.empty({8}), c = rt.empty({8}), d = rt.empty({3});
+  a.write(std::vector<float>(8, 1.0f));
+  b.write(std::vector<float>(8, 2.0f));
+  const uint64_t before = supports_calls(gpu);
+  for (int step = 0; step < 10; ++step) rt.run(BP_OP_ADD, nullptr, {&a, &b}, {&c});
+  CHECK(supports_calls(gpu) - before == 1);  // declined once, the verdict kept
+  CHECK(c.read<float>() == std::vector<float>(8, 3.0f));
+  bp_scalar_attrs fill{sizeof(bp_scalar_attrs), 4.0f}, fill5{sizeof(bp_scalar_attrs), 5.0f};
+  for (int step = 0; step < 5; ++step) rt.run(BP_OP_FILL, &fill, {}, {&c});
+  CHECK(supports_calls(gpu) - before == 2);  // a new signature: asked once
+  rt.run(BP_OP_FILL, &fill5, {}, {&c});      // other attribute values: another signature
+  rt.run(BP_OP_FILL, &fill, {}, {&d});       // another shape: another signature
+  CHECK(supports_calls(gpu) - before == 4);
+  CHECK(c.read<float>() == std::vector<float>(8, 5.0f));
+  CHECK(rt.placement().ops_on_backend == 7);
+  CHECK(rt.placement().ops_on_fallback == 10);
 }
 
 }  // TEST_SUITE
