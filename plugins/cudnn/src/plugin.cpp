@@ -172,8 +172,8 @@ struct plugin {
   static bp_status op_supports(void* context, uint32_t device, const bp_op_desc& op, std::string& why) {
     const bp_status s = backend_limits(op, &why);
     if (s != BP_OK) return s;
+    require_device_memory(op);  // before the context: a host pointer is refused even without a GPU
     as_context(context).device(device);
-    require_device_memory(op);
     return BP_OK;
   }
   static void op_execute(void* context, uint32_t device, bp_stream_t stream, const bp_op_desc& op) {

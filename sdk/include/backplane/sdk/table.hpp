@@ -161,7 +161,7 @@ struct members {
   }
   static bp_status init(const bp_host_api* host, void** context) {
     return guard(P::name, [&] {
-      if (!context) fail(BP_ERR_INVALID_ARGUMENT, call("init") + ": context (out) is NULL");
+      if (!context) fail(BP_ERR_INVALID_ARGUMENT, call("init") + ": context is NULL");
       set_host(host);
       *context = P::init(host);
     });
@@ -219,7 +219,7 @@ struct members {
   }
   static bp_status stream_create(void* context, uint32_t device, bp_stream_t* stream) {
     return guard(P::name, [&] {
-      if (!stream) fail(BP_ERR_INVALID_ARGUMENT, call("stream_create") + ": stream (out) is NULL");
+      if (!stream) fail(BP_ERR_INVALID_ARGUMENT, call("stream_create") + ": stream is NULL");
       *stream = P::stream_create(context, device);
     });
   }
