@@ -59,14 +59,18 @@ class fake_host {
       h->last_error = m ? m : "";
     };
     api_.report_probe = [](void* c, const bp_probe_result* r) {
-      auto& p = static_cast<fake_host*>(c)->probe;
-      p.reported = true;
+      auto* h = static_cast<fake_host*>(c);
+      std::lock_guard<std::mutex> lock(h->mutex_);
+      auto& p = h->probe;
       ++p.reports;
+      if (!r) return;  // a plugin bug the tests look for: counted, never dereferenced
+      p.reported = true;
       p.state = r->state, p.cause = r->cause, p.device_count = r->device_count;
       p.message = r->message ? r->message : "";
       p.remedy = r->remedy ? r->remedy : "";
     };
     api_.report_dependency = [](void* c, const bp_dependency_report* d) {
+      if (!d) return;
       recorded_dependency r;
       r.cause = d->cause;
       r.name = d->name, r.soname = d->soname, r.loaded_path = d->loaded_path, r.version_found = d->version_found;
@@ -74,7 +78,9 @@ class fake_host {
       r.required = d->required != 0;
       for (uint32_t i = 0; i < d->num_searched; ++i)
         r.searched.push_back({d->searched[i].origin, d->searched[i].directory, d->searched[i].result});
-      static_cast<fake_host*>(c)->deps.push_back(r);
+      auto* h = static_cast<fake_host*>(c);
+      std::lock_guard<std::mutex> lock(h->mutex_);
+      h->deps.push_back(r);
     };
     api_.get_option = [](void* c, const char* name) -> const char* {
       auto& opts = static_cast<fake_host*>(c)->options;
@@ -96,6 +102,14 @@ class fake_host {
     for (const auto& d : deps)
       if (d.soname == soname) return &d;
     return nullptr;
+  }
+  // The message the plugin attached to its last failing call ("" if none), then cleared.
+  std::string take_error() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string e = last_error;
+    last_error.clear();
+    last_error_status = BP_OK;
+    return e;
   }
   void clear() {
     deps.clear();

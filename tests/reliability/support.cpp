@@ -59,51 +59,7 @@ bool under_valgrind() {
   return p && std::strstr(p, "vgpreload") != nullptr;
 }
 
-// ---- fake host --------------------------------------------------------------------
-
-namespace {
-fake_host_state& host_state(void* ctx) { return *static_cast<fake_host_state*>(ctx); }
-
-void fake_log(void* ctx, bp_log_level, const char* message) {
-  auto& s = host_state(ctx);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  s.logs.push_back(message ? message : "(null)");
-}
-void fake_set_error(void* ctx, bp_status status, const char* message) {
-  auto& s = host_state(ctx);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  s.last_status = status;
-  s.last_error = message ? message : "";
-}
-void fake_report_probe(void* ctx, const bp_probe_result* r) {
-  auto& s = host_state(ctx);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  ++s.probe_reports;
-  if (r) {
-    s.probe_state = r->state;
-    s.probe_cause = r->cause;
-    s.probe_message = r->message ? r->message : "";
-  }
-}
-void fake_report_dependency(void* ctx, const bp_dependency_report*) {
-  auto& s = host_state(ctx);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  ++s.dependency_reports;
-}
-const char* fake_get_option(void*, const char*) { return nullptr; }
-}  // namespace
-
 raw_plugin::raw_plugin(const std::string& path) {
-  host_.struct_size = sizeof host_;
-  host_.abi_major = BP_ABI_VERSION_MAJOR;
-  host_.abi_minor = BP_ABI_VERSION_MINOR;
-  host_.negotiated_minor = BP_ABI_VERSION_MINOR;
-  host_.host_context = &state_;
-  host_.log = fake_log;
-  host_.set_error = fake_set_error;
-  host_.report_probe = fake_report_probe;
-  host_.report_dependency = fake_report_dependency;
-  host_.get_option = fake_get_option;
   handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_) {
     const char* e = dlerror();
@@ -115,21 +71,15 @@ raw_plugin::raw_plugin(const std::string& path) {
     load_error_ = "no entry symbol";
     return;
   }
-  api_ = entry(&host_);
-  if (!api_) load_error_ = "entry returned NULL: " + state_.last_error;
+  api_ = entry(host_.api());
+  if (!api_) load_error_ = "entry returned NULL: " + host_.take_error();
 }
 
 raw_plugin::~raw_plugin() {
   if (handle_) dlclose(handle_);
 }
 
-std::string raw_plugin::take_error() {
-  std::lock_guard<std::mutex> lock(state_.mutex);
-  std::string e = state_.last_error;
-  state_.last_error.clear();
-  state_.last_status = BP_OK;
-  return e;
-}
+std::string raw_plugin::take_error() { return host_.take_error(); }
 
 view::view(void* data, std::vector<int64_t> dims, bp_dtype dtype, int32_t device_type) : shape(std::move(dims)) {
   t.data = data;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backplane/backplane.hpp"
+#include "fake_host.hpp"
 #include "hermetic_options.hpp"
 
 namespace rel {
@@ -52,19 +53,8 @@ bool under_valgrind();
 // ---- raw plugin tables ------------------------------------------------------------
 
 // What the fake host recorded from the plugin.
-struct fake_host_state {
-  std::mutex mutex;
-  bp_status last_status = BP_OK;
-  std::string last_error;
-  int probe_reports = 0;
-  bp_plugin_state probe_state = BP_STATE_READY;
-  bp_cause probe_cause = BP_CAUSE_NONE;
-  std::string probe_message;
-  int dependency_reports = 0;
-  std::vector<std::string> logs;
-};
 
-// A plugin file opened with dlopen, its table fetched with our own host table.
+// A plugin file opened with dlopen, its table fetched with the fake host table of tests/framework.
 class raw_plugin {
  public:
   explicit raw_plugin(const std::string& path);
@@ -75,8 +65,8 @@ class raw_plugin {
   bool loaded() const { return api_ != nullptr; }
   const std::string& load_error() const { return load_error_; }
   const bp_plugin_api& api() const { return *api_; }
-  const bp_host_api* host() const { return &host_; }
-  fake_host_state& state() { return state_; }
+  const bp_host_api* host() const { return host_.api(); }
+  bp_test::fake_host& state() { return host_; }
   // The message the plugin attached to its last failing call ("" if none), then cleared.
   std::string take_error();
 
@@ -84,8 +74,7 @@ class raw_plugin {
   void* handle_ = nullptr;
   const bp_plugin_api* api_ = nullptr;
   std::string load_error_;
-  bp_host_api host_{};
-  fake_host_state state_;
+  bp_test::fake_host host_;
 };
 
 // A bp_tensor view with owned shape/stride storage.

@@ -116,8 +116,8 @@ TEST_CASE("openblas-cpu raw table: bad arguments, sizes beyond memory, device an
   check_table_edges(p);
   const bp_plugin_api& api = p.api();
   REQUIRE(api.probe(p.host()) == BP_OK);
-  CHECK(p.state().probe_reports == 1);
-  CHECK(p.state().probe_state == BP_STATE_READY);
+  CHECK(p.state().probe.reports == 1);
+  CHECK(p.state().probe.state == BP_STATE_READY);
   void* ctx = nullptr;
   REQUIRE(api.init(p.host(), &ctx) == BP_OK);
 
@@ -241,7 +241,7 @@ TEST_CASE("cudnn raw table on a machine without its driver: every entry fails cl
   check_table_edges(p);
   const bp_plugin_api& api = p.api();
   REQUIRE(api.probe(p.host()) == BP_OK);  // probe answers "cannot serve" with BP_OK
-  CHECK(p.state().probe_reports == 1);
+  CHECK(p.state().probe.reports == 1);
   void* ctx = nullptr;
   bp_status s = api.init(p.host(), &ctx);
   if (s == BP_OK) {
@@ -249,7 +249,7 @@ TEST_CASE("cudnn raw table on a machine without its driver: every entry fails cl
     api.shutdown(ctx);
     return;
   }
-  CHECK(p.state().probe_state != BP_STATE_READY);
+  CHECK(p.state().probe.state != BP_STATE_READY);
   CHECK(ctx == nullptr);
   CHECK(!p.take_error().empty());
   uint32_t count = 0;
