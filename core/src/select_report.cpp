@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "entry_guard.hpp"
 #include "errors.hpp"
 #include "report_parts.hpp"
 #include "selection.hpp"
@@ -136,7 +137,7 @@ std::string select_report(const config& cfg, const std::string& text) {
 
 using namespace bp::core;
 
-extern "C" BP_API bp_status bp_select_report_json(const bp_runtime_options* options, const char* report,
+static bp_status bp_select_report_json_unguarded(const bp_runtime_options* options, const char* report,
                                                   char* buffer, uint64_t size, uint64_t* needed) {
   if (!report) return fail(BP_ERR_INVALID_ARGUMENT, "bp_select_report_json: report is NULL");
   std::string text;
@@ -146,8 +147,11 @@ extern "C" BP_API bp_status bp_select_report_json(const bp_runtime_options* opti
     text = select_report(cfg, report);
   } catch (const unreadable_report& e) {
     return fail(BP_ERR_INVALID_ARGUMENT, std::string("bp_select_report_json: ") + e.what());
-  } catch (const std::exception& e) {
-    return fail(BP_ERR_INTERNAL, std::string("bp_select_report_json: ") + e.what());
-  }
+  }  // anything else: the entry guard
   return copy_text_out("bp_select_report_json", text, buffer, size, needed);
+}
+
+extern "C" BP_API bp_status bp_select_report_json(const bp_runtime_options* options, const char* report,
+                                                  char* buffer, uint64_t size, uint64_t* needed) {
+  return bp::core::guarded("bp_select_report_json", [&] { return bp_select_report_json_unguarded(options, report, buffer, size, needed); });
 }
