@@ -3,11 +3,16 @@
 # user builds it: from an installed prefix only, with
 # find_package(Backplane COMPONENTS nn) and with pkg-config backplane-nn.
 # Each build trains, saves, reloads and must predict identically.
-#   check_host_app.sh SOURCE_DIR BUILD_DIR WORK_DIR
+#   check_host_app.sh SOURCE_DIR BUILD_DIR WORK_DIR [CXX [SANITIZERS]]
+# CXX and SANITIZERS (e.g. address,undefined) are the project build's: a
+# sanitized libbackplane needs a program built with the same sanitizers.
 set -euo pipefail
 source_dir="$1"
 build_dir="$2"
 work="$3"
+cxx="${4:-${CXX:-c++}}"
+san_flags=""
+[[ -n "${5:-}" ]] && san_flags="-fsanitize=$5 -fno-omit-frame-pointer"
 checks=0
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -23,7 +28,8 @@ checks=$((checks + 1))
 
 # CMake: a copy of the example, nothing from the source or build tree but the prefix.
 cp -r "$source_dir/docs/examples/host-app" "$work/app"
-cmake -S "$work/app" -B "$work/app/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$work/configure.log" ||
+cmake -S "$work/app" -B "$work/app/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_FLAGS="$san_flags" -DCMAKE_EXE_LINKER_FLAGS="$san_flags" >"$work/configure.log" ||
   { cat "$work/configure.log"; fail "the example does not configure against the prefix"; }
 cmake --build "$work/app/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "the example does not build"; }
 grep -q "^Backplane_DIR:PATH=$prefix/lib/cmake/Backplane$" "$work/app/build/CMakeCache.txt" ||
@@ -48,7 +54,7 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs backplane-nn)
 echo "pkg-config backplane-nn: $flags"
 # shellcheck disable=SC2086
-"${CXX:-c++}" -std=c++17 -O1 "$source_dir/docs/examples/host-app/main.cpp" $flags -Wl,-rpath,"$prefix/lib" -o "$work/host_app_pc"
+"$cxx" -std=c++17 -O1 $san_flags "$source_dir/docs/examples/host-app/main.cpp" $flags -Wl,-rpath,"$prefix/lib" -o "$work/host_app_pc"
 "$work/host_app_pc" "$work/pkgconfig.safetensors" | tee "$work/pkgconfig.log"
 grep -q "^predictions after loading: identical" "$work/pkgconfig.log" || fail "pkg-config build: predictions differ after loading"
 checks=$((checks + 1))
