@@ -175,22 +175,30 @@ if [[ " $stages " == *" fuzz "* ]]; then
     # A fixed seed and a fixed number of runs (capped by time) make the CI fuzz pass
     # reproducible: the same tree explores the same inputs here and in CI. Set
     # BACKPLANE_FUZZ_SEED=0 for a random seed when hunting locally.
+    # op_desc_fuzzer: no leak check inside the libFuzzer run. LeakSanitizer's tracer
+    # (LLVM 14, glibc 2.36) crashes now and then reading a bogus dynamic-TLS range of a
+    # thread of this process ("Tracer caught signal 11", "DTLS 6 at 0x2..."): a crash of
+    # the tool that stops the run, not a finding (docs/reliability.md). Leaks of this
+    # target are still checked: fuzz.op_desc_fuzzer.replay runs under ASan+LSan in the
+    # ASan CTest stage.
+    leak_check=1
     case $target in
-      op_desc_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-400000} ;;
+      op_desc_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-400000}; leak_check=0 ;;
       config_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-300000} ;;
       safetensors_fuzzer) runs=${BACKPLANE_FUZZ_RUNS:-300000} ;;
       *) runs=${BACKPLANE_FUZZ_RUNS:-3000} ;;
     esac
-    LD_PRELOAD="$preload" build-fuzz/bin/$target -seed="${BACKPLANE_FUZZ_SEED:-1}" -runs="$runs" \
+    LD_PRELOAD="$preload" build-fuzz/bin/$target -seed="${BACKPLANE_FUZZ_SEED:-1}" -runs="$runs" -detect_leaks="$leak_check" \
       -max_total_time="$fuzz_seconds" -timeout=20 -rss_limit_mb=3072 -max_len=512 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" 2>"build-fuzz/$target.log" || {
         status=1
         echo "ci-sanitizers: $target FOUND A CRASH; input in $artifacts/ (copy it to tests/fuzz/regressions/$target/)"
         grep -A40 "ERROR:\|runtime error\|invariant violated\|deadly signal" "build-fuzz/$target.log" | head -n 80
       }
+    # || true: a run that stopped early has no statistics, and must not end the stage before the other targets.
     grep "stat::number_of_executed_units\|stat::average_exec_per_sec\|stat::new_units_added\|stat::peak_rss_mb" \
-      "build-fuzz/$target.log" | sed "s/^/   $target /"
-    grep "cov:" "build-fuzz/$target.log" | tail -n 1 | sed "s/^/   $target final: /"
+      "build-fuzz/$target.log" | sed "s/^/   $target /" || true
+    grep "cov:" "build-fuzz/$target.log" | tail -n 1 | sed "s/^/   $target final: /" || true
     end "fuzz $target (${fuzz_seconds} s)"
   done
   [ $status -eq 0 ] || failed+=("fuzz")
