@@ -403,15 +403,26 @@ bp_status load_config(const bp_runtime_options* options, config* out) {
 
 }  // namespace bp::core
 
-static void bp_runtime_options_init_unguarded(bp_runtime_options* options) {
+// Writes at most `size` bytes: the caller's struct may be an older, smaller version.
+static void bp_runtime_options_init_unguarded(bp_runtime_options* options, size_t size) {
   if (!options) return;
-  *options = bp_runtime_options{};
-  options->struct_size = sizeof(bp_runtime_options);
-  options->fallback = BP_FALLBACK_DEFAULT;
-  options->use_environment = 1;
-  options->op_fallback = 1;
+  bp_runtime_options full{};
+  full.fallback = BP_FALLBACK_DEFAULT;
+  full.use_environment = 1;
+  full.op_fallback = 1;
+  const size_t n = std::min(size, sizeof full);
+  full.struct_size = static_cast<uint32_t>(n);
+  std::memcpy(options, &full, n);
 }
 
-extern "C" BP_API void bp_runtime_options_init(bp_runtime_options* options) {
-  bp::core::guarded_void("bp_runtime_options_init", [&] { bp_runtime_options_init_unguarded(options); });
+extern "C" BP_API void bp_runtime_options_init_sized(bp_runtime_options* options, size_t struct_size) {
+  bp::core::guarded_void("bp_runtime_options_init_sized",
+                         [&] { bp_runtime_options_init_unguarded(options, struct_size); });
+}
+
+// The 1.0 entry point (hosts built before 1.1 call it with a 1.0-sized struct, which ended
+// where plugin_settings begins); the header's macro of the same name calls the sized one.
+extern "C" BP_API void(bp_runtime_options_init)(bp_runtime_options* options) {
+  bp::core::guarded_void("bp_runtime_options_init",
+                         [&] { bp_runtime_options_init_unguarded(options, offsetof(bp_runtime_options, plugin_settings)); });
 }

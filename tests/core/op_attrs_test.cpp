@@ -62,3 +62,29 @@ TEST_CASE("attribute defaults: a conv and a pool run with them; zero-filled attr
   CHECK_THROWS_WITH_AS(rt.run(BP_OP_CONV2D_FWD, &zeros, {&x, &w}, {&y}), doctest::Contains("stride"), bp::error);
 }
 #endif
+
+TEST_CASE("options init: a host built against an older, smaller bp_runtime_options is never written past its end") {
+  // bp_runtime_options grew in 1.1 (plugin_settings): a 1.0 host calls the exported
+  // function on a struct that ends where plugin_settings begins.
+  constexpr size_t v10_size = offsetof(bp_runtime_options, plugin_settings);
+  alignas(bp_runtime_options) unsigned char buffer[sizeof(bp_runtime_options) + 64];
+  std::memset(buffer, 0xAB, sizeof buffer);
+  auto* old_host = reinterpret_cast<bp_runtime_options*>(buffer);
+  (bp_runtime_options_init)(old_host);  // the 1.0 symbol, as an old binary calls it
+  CHECK(old_host->struct_size == v10_size);
+  CHECK(old_host->use_environment == 1);
+  CHECK(old_host->op_fallback == 1);
+  for (size_t i = v10_size; i < sizeof buffer; ++i) REQUIRE_MESSAGE(buffer[i] == 0xAB, "byte " << i << " overwritten");
+  // The header's macro passes the caller's size: a current host gets every member.
+  bp_runtime_options current;
+  std::memset(&current, 0xAB, sizeof current);
+  bp_runtime_options_init(&current);
+  CHECK(current.struct_size == sizeof(bp_runtime_options));
+  CHECK(current.plugin_settings == nullptr);
+  CHECK(current.num_plugin_settings == 0);
+  // A 1.0-sized struct is still accepted by bp_runtime_create (its later members read as defaults).
+  bp_runtime_t rt = nullptr;
+  old_host->explicit_paths_only = 1;  // no plugin folder: creation fails cleanly, nothing is read past the struct
+  CHECK(bp_runtime_create(old_host, &rt) != BP_OK);
+  CHECK(rt == nullptr);
+}

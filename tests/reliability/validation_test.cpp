@@ -41,7 +41,8 @@ TEST_CASE("names and versions accept any code without crashing") {
     CHECK(bp_op_kind_name(code) != nullptr);
     CHECK(bp_cause_remedy(code) != nullptr);
   }
-  bp_runtime_options_init(nullptr);  // documented no-op
+  (bp_runtime_options_init)(nullptr);  // documented no-op (the 1.0 function)
+  bp_runtime_options_init_sized(nullptr, sizeof(bp_runtime_options));
 }
 
 TEST_CASE("null handles and pointers are named, never dereferenced") {

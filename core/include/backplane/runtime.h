@@ -136,8 +136,15 @@ typedef struct bp_runtime_options {
   uint32_t num_plugin_settings;
 } bp_runtime_options;
 
-/* Fill defaults: struct_size set, fallback DEFAULT, use_environment 1, op_fallback 1. */
+/* Fill defaults: struct_size set, fallback DEFAULT, use_environment 1,
+ * op_fallback 1. bp_runtime_options_init(&o) is a macro that passes the
+ * caller's sizeof, so the core never writes past a struct compiled against an
+ * older header (the struct grows by appended members). The function of the same
+ * name is the 1.0 entry point kept for hosts built before 1.1: it fills the
+ * 1.0 members only. */
+BP_API void bp_runtime_options_init_sized(bp_runtime_options* options, size_t struct_size);
 BP_API void bp_runtime_options_init(bp_runtime_options* options);
+#define bp_runtime_options_init(options) bp_runtime_options_init_sized((options), sizeof *(options))
 
 /* Discover, load, probe and select a backend. On BP_FALLBACK_ERROR with a
  * fallback, or when nothing is usable, fails with BP_ERR_UNAVAILABLE /
