@@ -11,6 +11,13 @@ declare -A expect=(
   [decline-internal]='^FAIL  errors\.declines: .*BP_ERR_INTERNAL'
   [misaligned]='^FAIL  errors\.alignment: .*aligned to 16 bytes; the ABI promises 64'
 )
+# These plugins break the contract on purpose: under ASan (the CI's ASan stage) their
+# out-of-bounds writes are reported as well; those expected reports go to a folder of
+# this test, not to the stage's report folder, which must stay empty.
+if [[ -n "${ASAN_OPTIONS:-}" ]]; then
+  expected_reports="$(mktemp -d)"
+  export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$expected_reports/asan"
+fi
 ran=0
 failed=0
 for plugin in "$@"; do
